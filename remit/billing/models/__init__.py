@@ -1,0 +1,41 @@
+from remit.billing.models.accounts import Account, BillingProfile, Membership, PurchaseOrderNumber
+from remit.billing.models.audit import AuditEvent
+from remit.billing.models.catalogue import CreditPrice, Plan, PlanPrice, PlanSize, Term
+from remit.billing.models.documents import (
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteTaxLine,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    InvoiceRevision,
+    InvoiceTaxLine,
+    TaxCategory,
+)
+from remit.billing.models.orders import Order
+from remit.billing.models.payments import CreditLedgerEntry, Payment
+
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "BillingProfile",
+    "CreditLedgerEntry",
+    "CreditNote",
+    "CreditNoteLine",
+    "CreditNoteTaxLine",
+    "CreditPrice",
+    "DocumentCounter",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceRevision",
+    "InvoiceTaxLine",
+    "Membership",
+    "Order",
+    "Payment",
+    "Plan",
+    "PlanPrice",
+    "PlanSize",
+    "PurchaseOrderNumber",
+    "TaxCategory",
+    "Term",
+]

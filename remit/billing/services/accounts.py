@@ -1,0 +1,167 @@
+"""Accounts, their members and the per-account options support can change (P3, P4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from remit.billing.actors import Actor
+from remit.billing.models import Account, Membership
+from remit.billing.services.audit import audit_record
+from remit.billing.services.locks import account_lock
+from remit.billing.services.validation import REASON_MAX_LENGTH, FieldErrors, clean_text
+from remit.core.money import currency_is_known
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+MAX_UNPAID_INVOICE_LIMIT = 100
+
+
+def account_create(
+    *,
+    name: str,
+    actor: Actor,
+    currency: str | None = None,
+    language: str = "en",
+    status: str = Account.Status.TRIAL,
+    external_id: str | None = None,
+    tax_exempt: bool = False,
+) -> Account:
+    errors = FieldErrors()
+    cleaned_name = clean_text(errors, "name", name, max_length=200, required=True)
+    code = (currency or settings.REMIT_DEFAULT_CURRENCY).upper()
+    if not currency_is_known(code):
+        errors.add("currency", "Use an ISO 4217 currency code such as USD or EUR.")
+    if language not in dict(settings.LANGUAGES):
+        errors.add("language", f"Choose one of: {', '.join(dict(settings.LANGUAGES))}.")
+    if status not in Account.Status.values:
+        errors.add("status", "Choose trial or active.")
+    if external_id is not None:
+        external_id = clean_text(errors, "external_id", external_id, max_length=100) or None
+    errors.raise_if_any()
+    with transaction.atomic():
+        account = Account.objects.create(
+            name=cleaned_name,
+            currency=code,
+            language=language,
+            status=status,
+            external_id=external_id,
+            tax_exempt=tax_exempt,
+        )
+        audit_record(
+            actor=actor,
+            action="account.created",
+            subject=account,
+            account=account,
+            new_values={"name": cleaned_name, "currency": code, "status": status},
+        )
+    return account
+
+
+def account_member_add(
+    *, account: Account, user: AbstractBaseUser, actor: Actor, role: str = Membership.Role.MEMBER
+) -> Membership:
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            account=account, user=user, defaults={"role": role}
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="account.member_added",
+                subject=membership,
+                account=account,
+                new_values={"user": user.get_username(), "role": role},
+            )
+    return membership
+
+
+def account_activate(*, account: Account, actor: Actor, reason: str = "") -> Account:
+    """The trial ended with a subscription: invoicing rules for trials no longer apply."""
+    with transaction.atomic():
+        account = account_lock(account.pk)
+        if account.status != Account.Status.ACTIVE:
+            account.status = Account.Status.ACTIVE
+            account.save(update_fields=["status"])
+            audit_record(
+                actor=actor,
+                action="account.activated",
+                subject=account,
+                account=account,
+                reason=reason,
+                old_values={"status": Account.Status.TRIAL},
+                new_values={"status": Account.Status.ACTIVE},
+            )
+    return account
+
+
+def account_option_set(
+    *,
+    account: Account,
+    actor: Actor,
+    reason: str,
+    invoicing_during_trial_enabled: bool = UNSET,
+    invoicing_during_trial_expires_at: datetime | None = UNSET,
+    unpaid_invoice_limit: int | None = UNSET,
+    tax_exempt: bool = UNSET,
+) -> Account:
+    """Support's per-account switches (X2): trial invoicing (P3), the unpaid-invoice limit
+    override (P4; ``None`` returns to the global default) and tax exemption. Needs a reason."""
+    errors = FieldErrors()
+    text = clean_text(
+        errors, "reason", reason, max_length=REASON_MAX_LENGTH, required=True, multiline=True
+    )
+    if (
+        unpaid_invoice_limit is not UNSET
+        and unpaid_invoice_limit is not None
+        and (
+            isinstance(unpaid_invoice_limit, bool)
+            or not isinstance(unpaid_invoice_limit, int)
+            or not 0 <= unpaid_invoice_limit <= MAX_UNPAID_INVOICE_LIMIT
+        )
+    ):
+        errors.add(
+            "unpaid_invoice_limit", f"Use a whole number from 0 to {MAX_UNPAID_INVOICE_LIMIT}."
+        )
+    if invoicing_during_trial_expires_at not in (UNSET, None):
+        assert isinstance(invoicing_during_trial_expires_at, datetime)
+        if timezone.is_naive(invoicing_during_trial_expires_at):
+            errors.add("invoicing_during_trial_expires_at", "Give a time zone.")
+        elif invoicing_during_trial_expires_at <= timezone.now():
+            errors.add("invoicing_during_trial_expires_at", "Choose a time in the future.")
+    errors.raise_if_any()
+    requested = {
+        "invoicing_during_trial_enabled": invoicing_during_trial_enabled,
+        "invoicing_during_trial_expires_at": invoicing_during_trial_expires_at,
+        "unpaid_invoice_limit": unpaid_invoice_limit,
+        "tax_exempt": tax_exempt,
+    }
+    changes = {name: value for name, value in requested.items() if value is not UNSET}
+    with transaction.atomic():
+        account = account_lock(account.pk)
+        old = {name: getattr(account, name) for name in changes}
+        changed = {name: value for name, value in changes.items() if old[name] != value}
+        if changed:
+            for name, value in changed.items():
+                setattr(account, name, value)
+            account.save(update_fields=list(changed))
+            audit_record(
+                actor=actor,
+                action="account.options_changed",
+                subject=account,
+                account=account,
+                reason=text,
+                old_values={name: old[name] for name in changed},
+                new_values=changed,
+            )
+    return account

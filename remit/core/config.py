@@ -1,0 +1,112 @@
+"""Reading configuration from the environment, and the typed view of the billing settings."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from error
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_currency_amounts(raw: str) -> dict[str, Decimal]:
+    """Parse ``"USD=100.00,JPY=15000"`` into ``{"USD": Decimal("100.00"), ...}``."""
+    amounts: dict[str, Decimal] = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        code, separator, value = item.partition("=")
+        code = code.strip().upper()
+        if not separator or len(code) != 3 or not code.isalpha():
+            raise ImproperlyConfigured(f"Expected CURRENCY=AMOUNT, got {item!r}")
+        try:
+            amount = Decimal(value.strip())
+        except InvalidOperation as error:
+            raise ImproperlyConfigured(f"Not an amount for {code}: {value!r}") from error
+        if amount < 0:
+            raise ImproperlyConfigured(f"Amount for {code} must not be negative")
+        amounts[code] = amount
+    return amounts
+
+
+def local_secret_key(var_dir: Path) -> str:
+    """A random key stored once in ``var_dir`` for the embedded (non-production) default."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        try:
+            with path.open("x") as handle:
+                handle.write(key)
+        except FileExistsError:
+            return path.read_text().strip()
+        path.chmod(0o600)
+        return key
+
+
+@dataclass(frozen=True)
+class BillingSettings:
+    default_currency: str
+    credit_invoice_minimums: dict[str, Decimal]
+    unpaid_invoice_limit: int
+    payment_terms_days: int
+    invoice_number_format: str
+    credit_note_number_format: str
+    tax_rate_overrides: str
+    seller: dict[str, str]
+    support_email: str
+    support_phone: str
+
+
+def billing_settings() -> BillingSettings:
+    """The billing rules' configuration, read at call time so tests can override settings."""
+    from django.conf import settings
+
+    return BillingSettings(
+        default_currency=settings.REMIT_DEFAULT_CURRENCY,
+        credit_invoice_minimums=settings.REMIT_CREDIT_INVOICE_MINIMUMS,
+        unpaid_invoice_limit=settings.REMIT_UNPAID_INVOICE_LIMIT,
+        payment_terms_days=settings.REMIT_PAYMENT_TERMS_DAYS,
+        invoice_number_format=settings.REMIT_INVOICE_NUMBER_FORMAT,
+        credit_note_number_format=settings.REMIT_CREDIT_NOTE_NUMBER_FORMAT,
+        tax_rate_overrides=settings.REMIT_TAX_RATES,
+        seller=dict(settings.REMIT_SELLER),
+        support_email=settings.REMIT_SUPPORT_EMAIL,
+        support_phone=settings.REMIT_SUPPORT_PHONE,
+    )

@@ -1,0 +1,200 @@
+"""Django settings for Remit.
+
+Every deployment-specific value comes from an environment variable (documented in README.md).
+The defaults run the embedded product: SQLite in ./var, the database task backend, console email.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from remit.core.config import env_bool, env_int, env_list, env_str, parse_currency_amounts
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("REMIT_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("REMIT_DEBUG", default=False)
+SECRET_KEY = env_str("REMIT_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("REMIT_REQUIRE_SECRET_KEY", default=False):
+        raise RuntimeError("REMIT_SECRET_KEY must be set in production")
+    # Embedded default only: a per-checkout key kept in ./var so sessions survive restarts.
+    from remit.core.config import local_secret_key
+
+    SECRET_KEY = local_secret_key(VAR_DIR)
+
+ALLOWED_HOSTS = env_list("REMIT_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("REMIT_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "remit.billing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "remit.urls"
+WSGI_APPLICATION = "remit.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "remit" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database_config() -> dict:
+    url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'remit.sqlite3'}")
+    config: dict = dict(
+        dj_database_url.parse(url, conn_max_age=env_int("REMIT_DB_CONN_MAX_AGE", 0))
+    )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
+        # BEGIN so two transactions never both read and then fail to upgrade to a write
+        # ("database is locked"). busy_timeout makes writers queue instead of failing.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 60,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=60000"
+            ),
+        }
+        # Tests use a real file (not shared-cache memory) so parallel connections behave as
+        # they do in production.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test-remit.sqlite3")}
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        config.setdefault("OPTIONS", {})
+        config["TEST"] = {"NAME": env_str("REMIT_TEST_DATABASE_NAME", "test_remit")}
+    return config
+
+
+DATABASES = {"default": _database_config()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ja", "日本語"),
+    ("zh-hans", "简体中文"),
+]
+TIME_ZONE = env_str("REMIT_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = Path(env_str("REMIT_MEDIA_ROOT", str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+TASKS = {
+    "default": {
+        "BACKEND": env_str("REMIT_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+EMAIL_BACKEND = env_str("REMIT_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("REMIT_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("REMIT_EMAIL_PORT", 1025)
+EMAIL_HOST_USER = env_str("REMIT_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("REMIT_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("REMIT_EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env_int("REMIT_EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("REMIT_FROM_EMAIL", "Remit Billing <billing@example.com>")
+
+if not DEBUG and env_bool("REMIT_SECURE_COOKIES", default=False):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("REMIT_SESSION_SECONDS", 8 * 3600)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("REMIT_LOG_LEVEL", "INFO")},
+}
+
+# ---------------------------------------------------------------------------------------------
+# Billing rules and the seller. Every value is read through remit.core.config.billing_settings().
+# ---------------------------------------------------------------------------------------------
+REMIT_DEFAULT_CURRENCY = env_str("REMIT_DEFAULT_CURRENCY", "USD")
+# P2: the smallest credit purchase that may be paid by invoice, per currency, in major units.
+REMIT_CREDIT_INVOICE_MINIMUMS = parse_currency_amounts(
+    env_str("REMIT_CREDIT_INVOICE_MINIMUMS", "USD=100.00,EUR=100.00,GBP=100.00,JPY=15000")
+)
+# P4: how many unpaid invoices an account may have before it must pay one.
+REMIT_UNPAID_INVOICE_LIMIT = env_int("REMIT_UNPAID_INVOICE_LIMIT", 3)
+REMIT_PAYMENT_TERMS_DAYS = env_int("REMIT_PAYMENT_TERMS_DAYS", 30)
+# D1: number formats. Fields: {year} and {number} (the gapless sequence within series + year).
+REMIT_INVOICE_NUMBER_FORMAT = env_str("REMIT_INVOICE_NUMBER_FORMAT", "INV-{year}-{number:06d}")
+REMIT_CREDIT_NOTE_NUMBER_FORMAT = env_str(
+    "REMIT_CREDIT_NOTE_NUMBER_FORMAT", "CN-{year}-{number:06d}"
+)
+# D4: tax rate overrides, e.g. "DE=19,FR=20,US-NY=0"; merged over the built-in EU table.
+REMIT_TAX_RATES = env_str("REMIT_TAX_RATES", "")
+
+REMIT_SELLER = {
+    "legal_name": env_str("REMIT_SELLER_NAME", "Example SaaS Inc."),
+    "address_line1": env_str("REMIT_SELLER_ADDRESS_LINE1", "1 Market Street"),
+    "address_line2": env_str("REMIT_SELLER_ADDRESS_LINE2", ""),
+    "city": env_str("REMIT_SELLER_CITY", "San Francisco"),
+    "postal_code": env_str("REMIT_SELLER_POSTAL_CODE", "94105"),
+    "region": env_str("REMIT_SELLER_REGION", "CA"),
+    "country": env_str("REMIT_SELLER_COUNTRY", "US"),
+    "tax_id": env_str("REMIT_SELLER_TAX_ID", ""),
+    "email": env_str("REMIT_SELLER_EMAIL", "billing@example.com"),
+    "phone": env_str("REMIT_SELLER_PHONE", ""),
+    "website": env_str("REMIT_SELLER_WEBSITE", ""),
+    "bank_account_holder": env_str("REMIT_BANK_ACCOUNT_HOLDER", ""),
+    "bank_name": env_str("REMIT_BANK_NAME", ""),
+    "bank_iban": env_str("REMIT_BANK_IBAN", ""),
+    "bank_bic": env_str("REMIT_BANK_BIC", ""),
+    "bank_account_number": env_str("REMIT_BANK_ACCOUNT_NUMBER", ""),
+    "bank_routing_number": env_str("REMIT_BANK_ROUTING_NUMBER", ""),
+}
+# X5: where a blocked customer is sent.
+REMIT_SUPPORT_EMAIL = env_str("REMIT_SUPPORT_EMAIL", "support@example.com")
+REMIT_SUPPORT_PHONE = env_str("REMIT_SUPPORT_PHONE", "")

@@ -89,7 +89,9 @@ def _database_config() -> dict:
         }
         # Tests use a real file (not shared-cache memory) so parallel connections behave as
         # they do in production.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test-remit.sqlite3")}
+        config["TEST"] = {
+            "NAME": str(VAR_DIR / env_str("REMIT_TEST_DATABASE_NAME", "test-remit.sqlite3"))
+        }
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
         config["TEST"] = {"NAME": env_str("REMIT_TEST_DATABASE_NAME", "test_remit")}

@@ -92,7 +92,7 @@ _VAT_PREFIX = {"GR": "EL"}
 
 @cache
 def country_codes() -> frozenset[str]:
-    territories: dict[str, str] = Locale("en").territories
+    territories = dict(Locale("en").territories)
     return frozenset(
         str(code)
         for code in territories

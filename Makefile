@@ -1,0 +1,45 @@
+# Remit: `make run` serves the whole product on SQLite with a worker and demo data;
+# `make test` runs every check and the whole test suite on SQLite and on PostgreSQL.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+# The PostgreSQL the test suite runs against (a test_remit database is created and dropped).
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/remit
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup lint test-sqlite test-postgres
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.lock
+	$(VENV)/bin/pip install -q --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py remit_demo
+	$(PY) manage.py remit_serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy remit
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run -v0
+	$(PY) manage.py check
+
+test-sqlite: $(STAMP)
+	env -u DATABASE_URL $(PY) -m pytest
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest
+
+test: lint test-sqlite test-postgres

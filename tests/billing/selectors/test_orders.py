@@ -1,0 +1,95 @@
+"""Orders & Invoices (UC2, UC6): what the list shows, in which order, filtered and searched."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from remit.billing.actors import Actor
+from remit.billing.models import Order
+from remit.billing.selectors.orders import order_list_for_account
+from remit.billing.services.invoices import invoice_void
+from remit.billing.services.orders import order_record_from_platform
+from tests.billing.helpers import (
+    ACTOR,
+    buy_credits_by_card,
+    buy_credits_by_invoice,
+    pay_card_order,
+    pay_invoice,
+)
+from tests.factories import AccountFactory, BillingProfileFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history(account):
+    """Orders across two years in every state, plus noise that must never be listed."""
+    with time_machine.travel("2025-06-01 10:00Z"):
+        paid_2025 = buy_credits_by_invoice(account, credits=100, po_number="PO-OLD")
+        pay_invoice(paid_2025)
+    with time_machine.travel("2026-02-01 10:00Z"):
+        void_2026 = buy_credits_by_invoice(account, credits=200)
+        invoice_void(invoice=void_2026, actor=ACTOR, reason_code="duplicate", reason="")
+    with time_machine.travel("2026-03-01 10:00Z"):
+        card = buy_credits_by_card(account, credits=30)
+        pay_card_order(card)
+    with time_machine.travel("2026-04-01 10:00Z"):
+        unpaid_2026 = buy_credits_by_invoice(account, credits=300, po_number="PO-NEW-7")
+        buy_credits_by_card(account, credits=5)  # abandoned checkout: never listed
+        order_record_from_platform(  # free-trial order: never listed (UC6)
+            account=account,
+            actor=Actor.payment_platform("stripe"),
+            external_reference="in_trial",
+            kind=Order.Kind.CREDITS,
+            credits=10,
+            is_free_trial=True,
+            provider="stripe",
+            provider_reference="pi_trial",
+            amount_minor=1_000,
+            currency="USD",
+            received_at=timezone.now(),
+        )
+    other = AccountFactory()
+    BillingProfileFactory(account=other)
+    buy_credits_by_invoice(other)
+    return {
+        "paid_2025": paid_2025.order,
+        "void_2026": void_2026.order,
+        "card": card,
+        "unpaid_2026": unpaid_2026.order,
+    }
+
+
+def test_lists_every_past_order_newest_first_without_trial_or_abandoned_orders(account, history):
+    listed = list(order_list_for_account(account=account))
+
+    assert listed == [
+        history["unpaid_2026"],
+        history["card"],
+        history["void_2026"],
+        history["paid_2025"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("paid", ["card", "paid_2025"]), ("unpaid", ["unpaid_2026"]), ("void", ["void_2026"])],
+)
+def test_filters_by_status(account, history, status, expected):
+    listed = list(order_list_for_account(account=account, status=status))
+
+    assert listed == [history[name] for name in expected]
+
+
+def test_filters_by_year(account, history):
+    assert list(order_list_for_account(account=account, year=2025)) == [history["paid_2025"]]
+
+
+def test_searches_by_invoice_number_and_po_number(account, history):
+    number = history["void_2026"].invoice.number
+
+    assert list(order_list_for_account(account=account, search=number)) == [history["void_2026"]]
+    assert list(order_list_for_account(account=account, search="new-7")) == [history["unpaid_2026"]]
+    assert list(order_list_for_account(account=account, search="no such thing")) == []

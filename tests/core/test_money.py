@@ -201,7 +201,7 @@ def test_major_to_minor_refuses_amounts_finer_than_the_currency(amount, currency
         float("nan"),
         float("inf"),
     ],
-    ids=repr,
+    ids=lambda value: "object()" if type(value) is object else repr(value),
 )
 def test_major_to_minor_refuses_non_numbers(amount):
     # given something that is not a finite number

@@ -248,9 +248,7 @@ def test_invalid_first_profile_creates_nothing(catalogue, customer_actor):
     account = AccountFactory()
 
     with pytest.raises(ValidationFailed) as excinfo:
-        billing_profile_set(
-            account=account, data=_german_input(country="XX"), actor=customer_actor
-        )
+        billing_profile_set(account=account, data=_german_input(country="XX"), actor=customer_actor)
 
     assert excinfo.value.field_errors == {"country": ["Choose a country from the list."]}
     assert not BillingProfile.objects.filter(account=account).exists()

@@ -175,7 +175,7 @@ REMIT_INVOICE_NUMBER_FORMAT = env_str("REMIT_INVOICE_NUMBER_FORMAT", "INV-{year}
 REMIT_CREDIT_NOTE_NUMBER_FORMAT = env_str(
     "REMIT_CREDIT_NOTE_NUMBER_FORMAT", "CN-{year}-{number:06d}"
 )
-# D4: tax rate overrides, e.g. "DE=19,FR=20,US-NY=0"; merged over the built-in EU table.
+# D4: tax rate overrides, e.g. "DE=19,FR=20,US=0"; merged over the built-in EU table.
 REMIT_TAX_RATES = env_str("REMIT_TAX_RATES", "")
 
 REMIT_SELLER = {

@@ -8,12 +8,17 @@ BHD has three.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from babel.numbers import get_currency_precision, is_currency
 
 ROUNDING = ROUND_HALF_UP
 HUNDRED = Decimal(100)
+# The range a BigIntegerField holds.
+MIN_MINOR, MAX_MINOR = -(2**63), 2**63 - 1
+# Amounts typed as text: plain decimal notation only (no exponents, underscores or spaces).
+_AMOUNT_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class MoneyError(ValueError):
@@ -42,15 +47,23 @@ def major_to_minor(amount: Decimal | str | int, currency: str) -> int:
     ``major_to_minor("100.00", "USD") == 10000``; ``major_to_minor("1.005", "USD")`` raises:
     input amounts are never silently rounded.
     """
+    if isinstance(amount, bool) or (isinstance(amount, str) and not _AMOUNT_TEXT.fullmatch(amount)):
+        raise MoneyError(f"Not an amount: {amount!r}")
     try:
         value = Decimal(amount)
     except (InvalidOperation, TypeError, ValueError) as error:
         raise MoneyError(f"Not an amount: {amount!r}") from error
     if not value.is_finite():
         raise MoneyError(f"Not an amount: {amount!r}")
-    scaled = value.scaleb(currency_exponent(currency))
-    if scaled != scaled.to_integral_value():
-        raise MoneyError(f"{amount} has more decimals than {currency} allows")
+    exponent = currency_exponent(currency)
+    with localcontext() as context:
+        # Exact: enough digits that scaling never rounds.
+        context.prec = max(28, len(value.as_tuple().digits) + exponent + 2)
+        scaled = value.scaleb(exponent)
+        if scaled != scaled.to_integral_value():
+            raise MoneyError(f"{amount} has more decimals than {currency} allows")
+    if not MIN_MINOR <= scaled <= MAX_MINOR:
+        raise MoneyError(f"{amount} {currency} is too large")
     return int(scaled)
 
 

@@ -31,6 +31,8 @@ class DocumentNumber:
 
 def _number_format(series: Series) -> str:
     config = billing_settings()
+    if config.invoice_number_format == config.credit_note_number_format:
+        raise ImproperlyConfigured("Invoices and credit notes need different number formats")
     return (
         config.invoice_number_format
         if series is Series.INVOICE
@@ -45,7 +47,7 @@ def number_format_fields(number_format: str) -> set[str]:
             name for _text, name, _spec, _conv in string.Formatter().parse(number_format) if name
         }
         number_format.format(year=2026, number=1)
-    except (ValueError, KeyError, IndexError) as error:
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
         raise ImproperlyConfigured(f"Bad document number format {number_format!r}") from error
     if "number" not in fields or not fields <= ALLOWED_FIELDS:
         raise ImproperlyConfigured(

@@ -53,6 +53,8 @@ def line_amounts(
 ) -> LineAmounts:
     if quantity <= 0 or unit_price_minor < 0:
         raise ValueError("A line needs a positive quantity and a price >= 0")
+    if not Decimal(0) <= discount_percent < Decimal(100):
+        raise ValueError("A discount is a percentage from 0 up to (not including) 100")
     gross = quantity * unit_price_minor
     discount = percentage_of(gross, discount_percent)
     return LineAmounts(

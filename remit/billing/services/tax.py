@@ -87,13 +87,18 @@ def tax_rates() -> dict[str, Decimal]:
         if not item.strip():
             continue
         country, _sep, rate = item.partition("=")
+        country = country.strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise ImproperlyConfigured(f"REMIT_TAX_RATES: use a two-letter country in {item!r}")
         try:
             value = Decimal(rate.strip())
         except ArithmeticError as error:
             raise ImproperlyConfigured(f"REMIT_TAX_RATES: bad rate in {item!r}") from error
-        if not Decimal(0) <= value < Decimal(100):
+        if not value.is_finite() or not Decimal(0) <= value < Decimal(100):
             raise ImproperlyConfigured(f"REMIT_TAX_RATES: rate out of range in {item!r}")
-        rates[country.strip().upper()] = value
+        if value != value.quantize(Decimal("0.01")):
+            raise ImproperlyConfigured(f"REMIT_TAX_RATES: at most two decimals in {item!r}")
+        rates[country] = value
     return rates
 
 

@@ -114,9 +114,18 @@ class FieldErrors:
             raise ValidationFailed(self.errors)
 
 
+# Bidirectional embeddings, overrides and isolates can make a document display text in an
+# order other than the stored one ("Trojan Source"); right-to-left text itself needs none of them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _has_control_characters(value: str, *, allow_newlines: bool) -> bool:
     allowed = {"\n", "\t"} if allow_newlines else set()
-    return any(unicodedata.category(char) == "Cc" and char not in allowed for char in value)
+    return any(
+        (unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI_CONTROLS)
+        and char not in allowed
+        for char in value
+    )
 
 
 def clean_text(
@@ -129,7 +138,7 @@ def clean_text(
     multiline: bool = False,
 ) -> str:
     """Strip, length-check and refuse control characters (newlines only where ``multiline``)."""
-    text = (value or "").replace("\r\n", "\n").strip()
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not text:
         errors.add(name, "This field is required.")
     elif len(text) > max_length:
@@ -144,14 +153,22 @@ def clean_text(
     return text
 
 
+def _compact_tax_id(raw: str) -> str:
+    return "".join(char for char in raw if char not in " .-/\t").upper()
+
+
 def clean_tax_id(errors: FieldErrors, name: str, value: str, country: str) -> str:
-    """Normalise a tax/VAT id and check it against the country's format (python-stdnum)."""
+    """Normalise a tax/VAT id and check it against the country's format (python-stdnum).
+
+    EU VAT numbers are stored with their prefix (EL for Greece), added when the customer left it
+    out; GB numbers likewise keep their GB prefix.
+    """
     raw = value.strip()
     if not raw:
         return ""
     if country in EU_MEMBER_STATES:
         prefix = _VAT_PREFIX.get(country, country)
-        compact = str(eu_vat.compact(raw))
+        compact = _compact_tax_id(raw)
         if compact[:2].isalpha():
             if compact[:2] != prefix:
                 errors.add(name, f"A VAT number for this country starts with {prefix}.")
@@ -166,10 +183,11 @@ def clean_tax_id(errors: FieldErrors, name: str, value: str, country: str) -> st
     module = get_cc_module(country.lower(), "vat") if country else None
     if module is not None:
         try:
-            return str(module.validate(raw))
+            cleaned = str(module.validate(raw))
         except StdnumValidationError:
             errors.add(name, f"This is not a valid tax ID for {country}.")
             return raw
+        return f"GB{cleaned}" if country == "GB" and cleaned[:1].isdigit() else cleaned
     compact = "".join(raw.split()).upper()
     if not 2 <= len(compact) <= 32 or not all(c.isalnum() or c in "-./" for c in compact):
         errors.add(name, "Use 2–32 letters, digits, dashes, dots or slashes.")
@@ -178,6 +196,7 @@ def clean_tax_id(errors: FieldErrors, name: str, value: str, country: str) -> st
 
 def clean_emails(errors: FieldErrors, name: str, values: list[str] | tuple[str, ...]) -> list[str]:
     cleaned: list[str] = []
+    values = [value for value in values if (value or "").strip()]
     if len(values) > MAX_RECIPIENTS:
         errors.add(name, f"Add at most {MAX_RECIPIENTS} recipients.")
         return list(values)

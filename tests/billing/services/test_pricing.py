@@ -200,3 +200,16 @@ def test_line_amounts_refuses_bad_input(quantity, unit_price_minor):
     # then it is refused
     with pytest.raises(ValueError, match="positive quantity"):
         line(quantity, unit_price_minor)
+
+
+@pytest.mark.parametrize("percent", [Decimal("-0.01"), Decimal(100), Decimal("150")])
+def test_discounts_outside_zero_to_below_one_hundred_percent_are_refused(percent):
+    with pytest.raises(ValueError, match="discount"):
+        line_amounts(
+            description="x",
+            quantity=1,
+            unit_price_minor=100,
+            discount_percent=percent,
+            tax_category="S",
+            tax_rate=Decimal("19.00"),
+        )

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "remit.billing",
+    "remit.documents",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,21 @@ REMIT_SELLER = {
     "bank_account_number": env_str("REMIT_BANK_ACCOUNT_NUMBER", ""),
     "bank_routing_number": env_str("REMIT_BANK_ROUTING_NUMBER", ""),
 }
+# UC4: the seller's logo on documents (an SVG file; empty for none), and the font folders Typst
+# may use (Inter for Latin, DejaVu Sans for Arabic/Hebrew, WenQuanYi Micro Hei for CJK).
+REMIT_SELLER_LOGO = env_str(
+    "REMIT_SELLER_LOGO", str(BASE_DIR / "remit/documents/templates/typst/default-logo.svg")
+)
+REMIT_FONT_DIRS = env_list(
+    "REMIT_FONT_DIRS",
+    [
+        "/usr/share/fonts/opentype/inter",
+        "/usr/share/fonts/truetype/dejavu",
+        "/usr/share/fonts/truetype/wqy",
+    ],
+)
+# UC5: the domain of deterministic Message-IDs of document emails.
+REMIT_MESSAGE_ID_DOMAIN = env_str("REMIT_MESSAGE_ID_DOMAIN", "remit.invalid")
 # X5: where a blocked customer is sent.
 REMIT_SUPPORT_EMAIL = env_str("REMIT_SUPPORT_EMAIL", "support@example.com")
 REMIT_SUPPORT_PHONE = env_str("REMIT_SUPPORT_PHONE", "")

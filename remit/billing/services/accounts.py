@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from remit.billing.actors import Actor
+from remit.billing.locks import account_lock
 from remit.billing.models import Account, Membership
 from remit.billing.services.audit import audit_record
-from remit.billing.services.locks import account_lock
 from remit.billing.services.validation import REASON_MAX_LENGTH, FieldErrors, clean_text
 from remit.core.money import currency_is_known
 

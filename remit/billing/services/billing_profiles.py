@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from remit.billing.actors import Actor
+from remit.billing.locks import account_lock
 from remit.billing.models import Account, BillingProfile
 from remit.billing.services.audit import audit_record
-from remit.billing.services.locks import account_lock
 from remit.billing.services.validation import BillingProfileInput, billing_profile_input_clean
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from remit.billing.actors import Actor
+from remit.billing.locks import account_lock, invoice_lock, order_lock
 from remit.billing.models import (
     Account,
     BillingProfile,
@@ -26,7 +27,6 @@ from remit.billing.services.audit import audit_record
 from remit.billing.services.billing_profiles import billing_profile_save
 from remit.billing.services.credits import credits_pending_add, credits_pending_cancel
 from remit.billing.services.invoicing_rules import credit_invoice_minimum_check
-from remit.billing.services.locks import account_lock, invoice_lock, order_lock
 from remit.billing.services.numbering import Series, document_number_take
 from remit.billing.services.quotes import (
     order_create,
@@ -49,6 +49,10 @@ from remit.core.errors import (
     OrderInvoicedByPaymentPlatform,
     OrderNotPaid,
     ValidationFailed,
+)
+from remit.documents.services.archive import (
+    document_request_credit_note,
+    document_request_invoice,
 )
 
 VOID_REASON_CODES = (
@@ -132,6 +136,7 @@ def invoice_issue(
     InvoiceRevision.objects.create(
         invoice=invoice, revision=1, po_number=invoice.po_number, notes=invoice.notes
     )
+    document_request_invoice(invoice=invoice, email_kind="invoice_issued")
     audit_record(
         actor=actor,
         action="invoice.issued",
@@ -252,6 +257,7 @@ def _credit_note_issue(
         )
         for tax_line in invoice.tax_lines.all()
     )
+    document_request_credit_note(credit_note=credit_note)
     audit_record(
         actor=actor,
         action="credit_note.issued",
@@ -344,7 +350,9 @@ def invoice_reissue(
         if old_order.kind == Order.Kind.CREDITS:
             if credits is None:
                 raise ValidationFailed({"credits": ["Enter the new number of credits."]})
-            quote = quote_credits(currency=old_order.currency, credits=credits)
+            quote = quote_credits(
+                currency=old_order.currency, credits=credits, language=account.language
+            )
             credit_invoice_minimum_check(currency=quote.currency, net_minor=quote.net_minor)
         else:
             size = plan_size or old_order.plan_size
@@ -355,6 +363,7 @@ def invoice_reissue(
                 term_months=term_months or old_order.term_months or 0,
                 payment_method=Order.PaymentMethod.INVOICE,
                 period_start=old_order.period_start,
+                language=account.language,
             )
         profile = BillingProfile.objects.get(account=account)
         _invoice_void_locked(

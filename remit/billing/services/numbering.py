@@ -9,7 +9,7 @@ from datetime import date
 
 from django.core.exceptions import ImproperlyConfigured
 
-from remit.billing.services.locks import document_counter_lock
+from remit.billing.locks import document_counter_lock
 from remit.core.config import billing_settings
 
 ALLOWED_FIELDS = frozenset({"year", "number"})

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from django.db import transaction
 
 from remit.billing.actors import Actor
+from remit.billing.locks import account_lock, order_lock
 from remit.billing.models import (
     Account,
     BillingProfile,
@@ -23,7 +24,6 @@ from remit.billing.services.invoicing_rules import (
     trial_invoicing_check,
     unpaid_invoice_limit_check,
 )
-from remit.billing.services.locks import account_lock, order_lock
 from remit.billing.services.payments import (
     payment_amount_check,
     payment_create,
@@ -64,7 +64,9 @@ def _quote(
     period_start: date | None,
 ) -> Quote:
     if kind == Order.Kind.CREDITS:
-        return quote_credits(currency=account.currency, credits=credits or 0)
+        return quote_credits(
+            currency=account.currency, credits=credits or 0, language=account.language
+        )
     if kind == Order.Kind.SUBSCRIPTION:
         errors = FieldErrors()
         if plan_size is None:
@@ -80,6 +82,7 @@ def _quote(
             term_months=term_months,
             payment_method=payment_method,
             period_start=period_start,
+            language=account.language,
         )
     raise ValidationFailed({"kind": ["Choose credits or a subscription."]})
 

@@ -8,10 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from remit.billing.actors import Actor
+from remit.billing.locks import account_lock, invoice_lock, order_lock
 from remit.billing.models import Account, Invoice, Order, Payment
 from remit.billing.services.audit import audit_record
 from remit.billing.services.credits import credits_grant
-from remit.billing.services.locks import account_lock, invoice_lock, order_lock
 from remit.billing.services.validation import FieldErrors, clean_text
 from remit.core.errors import (
     InvoiceNotPayable,
@@ -19,6 +19,7 @@ from remit.core.errors import (
     PaymentReferenceConflict,
 )
 from remit.core.money import minor_to_decimal_string
+from remit.documents.services.archive import document_request_receipt
 
 # A payment dated further in the future than this is a typing mistake.
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -170,6 +171,7 @@ def invoice_payment_record(
         invoice.status = Invoice.Status.PAID
         invoice.paid_at = received_at
         invoice.save(update_fields=["status", "paid_at"])
+        document_request_receipt(payment=payment, invoice=invoice)
         audit_record(
             actor=actor,
             action="invoice.paid",

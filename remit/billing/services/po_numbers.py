@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from remit.billing.actors import Actor
+from remit.billing.locks import account_lock
 from remit.billing.models import Account, Invoice, InvoiceRevision, PurchaseOrderNumber
 from remit.billing.services.audit import audit_record
-from remit.billing.services.locks import account_lock
 from remit.billing.services.validation import FieldErrors, po_number_clean
 from remit.core.errors import InvoiceNotRevisable, PurchaseOrderNumberExists, ValidationFailed
+from remit.documents.services.archive import document_request_invoice
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def invoice_po_number_revise(
         notes=invoice.notes,
         reason=reason,
     )
+    document_request_invoice(invoice=invoice, email_kind="invoice_revised")
     audit_record(
         actor=actor,
         action="invoice.revised",

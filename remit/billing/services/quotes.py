@@ -24,6 +24,7 @@ from remit.billing.services.tax import TaxDecision, tax_decide
 from remit.core.config import billing_settings
 from remit.core.dates import period_end
 from remit.core.errors import PriceNotAvailable, TermNotInvoiceable, ValidationFailed
+from remit.core.i18n import format_quantity, label
 
 MAX_CREDITS_PER_ORDER = 1_000_000_000
 
@@ -57,7 +58,7 @@ class Quote:
         )
 
 
-def quote_credits(*, currency: str, credits: int) -> Quote:
+def quote_credits(*, currency: str, credits: int, language: str = "en") -> Quote:
     if not isinstance(credits, int) or isinstance(credits, bool) or credits <= 0:
         raise ValidationFailed({"credits": ["Enter a whole number of credits greater than 0."]})
     if credits > MAX_CREDITS_PER_ORDER:
@@ -72,7 +73,7 @@ def quote_credits(*, currency: str, credits: int) -> Quote:
     return Quote(
         kind=Order.Kind.CREDITS,
         currency=currency,
-        description=f"{credits:,} credits",
+        description=label("line_credits", language, count=format_quantity(credits, language)),
         quantity=credits,
         unit_price_minor=price.unit_price_minor,
         discount_percent=Decimal(0),
@@ -87,6 +88,7 @@ def quote_plan(
     term_months: int,
     payment_method: str,
     period_start: date | None = None,
+    language: str = "en",
 ) -> Quote:
     if not plan_size.is_active or not plan_size.plan.is_active:
         raise ValidationFailed({"plan_size": ["This plan size is no longer sold."]})
@@ -113,9 +115,14 @@ def quote_plan(
     return Quote(
         kind=Order.Kind.SUBSCRIPTION,
         currency=currency,
-        description=(
-            f"{plan_size.plan.name} {plan_size.name}, {term_months} months "
-            f"({start.isoformat()} to {end.isoformat()})"
+        description=label(
+            "line_plan",
+            language,
+            plan=plan_size.plan.name,
+            size=plan_size.name,
+            months=str(term_months),
+            start=start.isoformat(),
+            end=end.isoformat(),
         ),
         quantity=term_months,
         unit_price_minor=price.monthly_price_minor,

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         bind = f"{options['host']}:{options['port']}"
         children = [
             subprocess.Popen(
-                [sys.executable, "manage.py", "db_worker", "--queue-name", "default"], env=env
+                [sys.executable, "manage.py", "remit_worker"], env=env
             ),
             subprocess.Popen(  # noqa: S603
                 [

@@ -1,0 +1,293 @@
+"""Requesting, rendering, storing and chaining documents (UC4, D2, X3).
+
+``document_request_*`` run inside the transaction that issues the business document: they write
+a *pending* Document (and its outbox email) and schedule rendering after commit. ``document_store``
+renders once, writes the bytes atomically, and in one short transaction marks the document stored
+and appends it to the hash chain. Everything is idempotent: running it twice, or after a crash,
+stores one file and one chain entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from remit.billing.locks import document_counter_lock
+from remit.billing.models import CreditNote, Invoice, Payment
+from remit.documents.models import ArchiveEntry, Document
+from remit.documents.services.rendering import CURRENT_TEMPLATE_VERSION, document_render
+
+CHAIN_SERIES = "archive"
+GENESIS_HASH = "0" * 64
+
+
+def _schedule_render(document: Document) -> None:
+    from remit.documents.tasks import document_store_task
+
+    transaction.on_commit(lambda: document_store_task.enqueue(document.pk))
+
+
+def _document_create(**fields: Any) -> Document:
+    return Document.objects.create(
+        template_version=CURRENT_TEMPLATE_VERSION,
+        render_timestamp=timezone.now().replace(microsecond=0),
+        **fields,
+    )
+
+
+def document_request_invoice(*, invoice: Invoice, email_kind: str) -> Document:
+    """The PDF of the invoice's current revision, plus its email (issued or revised)."""
+    from remit.documents.services.emails import email_queue
+
+    document = Document.objects.filter(
+        invoice=invoice, invoice_revision=invoice.revision, kind=Document.Kind.INVOICE
+    ).first()
+    if document is None:
+        document = _document_create(
+            kind=Document.Kind.INVOICE,
+            account_id=invoice.account_id,
+            invoice=invoice,
+            invoice_revision=invoice.revision,
+            number=invoice.number,
+            language=invoice.language,
+        )
+        _schedule_render(document)
+    email_queue(document=document, kind=email_kind)
+    return document
+
+
+def document_request_credit_note(*, credit_note: CreditNote) -> Document:
+    from remit.documents.services.emails import email_queue
+
+    document = _document_create(
+        kind=Document.Kind.CREDIT_NOTE,
+        account_id=credit_note.account_id,
+        credit_note=credit_note,
+        number=credit_note.number,
+        language=credit_note.language,
+    )
+    _schedule_render(document)
+    email_queue(document=document, kind="credit_note_issued")
+    return document
+
+
+def document_request_receipt(*, payment: Payment, invoice: Invoice) -> Document:
+    from remit.documents.services.emails import email_queue
+
+    document = _document_create(
+        kind=Document.Kind.RECEIPT,
+        account_id=payment.account_id,
+        invoice=invoice,
+        payment=payment,
+        number=invoice.number,
+        language=invoice.language,
+    )
+    _schedule_render(document)
+    email_queue(document=document, kind="payment_receipt")
+    return document
+
+
+# --- storing ----------------------------------------------------------------------------------
+
+
+def _storage_name(document: Document) -> str:
+    return f"documents/{document.account_id}/{document.pk}-{document.download_name}"
+
+
+def _write_atomically(name: str, content: bytes) -> str:
+    """Write ``content`` under ``name``; a crash leaves either nothing or the whole file."""
+    storage = default_storage
+    if isinstance(storage, FileSystemStorage):
+        path = storage.path(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".partial-")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(content)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+        return name
+    if storage.exists(name):
+        storage.delete(name)
+    return storage.save(name, ContentFile(content))
+
+
+def document_key_fields(document: Document) -> dict[str, Any]:
+    """What the chain vouches for besides the bytes: read from the live rows at verify time,
+    so editing an invoice, credit note or payment row in the database breaks the chain."""
+    fields: dict[str, Any] = {
+        "document": document.pk,
+        "kind": document.kind,
+        "account": document.account_id,
+        "number": document.number,
+        "language": document.language,
+        "template_version": document.template_version,
+        "render_timestamp": document.render_timestamp.isoformat(),
+    }
+    source: Invoice | CreditNote | None = None
+    if document.kind == Document.Kind.CREDIT_NOTE:
+        source = document.credit_note
+    else:
+        source = document.invoice
+        fields["invoice_revision"] = document.invoice_revision
+    if source is not None:
+        fields.update(
+            number=source.number,
+            issue_date=source.issue_date.isoformat(),
+            currency=source.currency,
+            subtotal_minor=source.subtotal_minor,
+            tax_minor=source.tax_minor,
+            total_minor=source.total_minor,
+            parties_sha256=_sha256_json({"seller": source.seller, "buyer": source.buyer}),
+            lines_sha256=_sha256_json(
+                list(
+                    source.lines.values_list(
+                        "position", "description", "quantity", "unit_price_minor",
+                        "discount_minor", "net_minor", "tax_category", "tax_rate",
+                    )
+                )
+            ),
+        )  # fmt: skip
+    if document.payment_id:
+        payment = document.payment
+        assert payment is not None
+        fields["payment"] = {
+            "amount_minor": payment.amount_minor,
+            "currency": payment.currency,
+            "reference": payment.provider_reference,
+            "received_at": payment.received_at.isoformat(),
+        }
+    return fields
+
+
+def _sha256_json(value: Any) -> str:
+    encoded = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def chain_entry_hash(
+    *, previous_hash: str, document_sha256: str, key_fields: dict[str, Any]
+) -> str:
+    return hashlib.sha256(
+        f"{previous_hash}|{document_sha256}|{_sha256_json(key_fields)}".encode()
+    ).hexdigest()
+
+
+def document_store(*, document_id: int) -> Document:
+    """Render and store a pending document (idempotent)."""
+    document = Document.objects.select_related("invoice", "credit_note", "payment").get(
+        pk=document_id
+    )
+    if document.status == Document.Status.STORED:
+        return document
+    content = document_render(document)
+    digest = hashlib.sha256(content).hexdigest()
+    name = _write_atomically(_storage_name(document), content)
+    with transaction.atomic():
+        counter = document_counter_lock(series=CHAIN_SERIES, year=0)
+        document = Document.objects.select_for_update().get(pk=document_id)
+        if document.status == Document.Status.STORED:
+            return document
+        document.status = Document.Status.STORED
+        document.file_name = name
+        document.sha256 = digest
+        document.size_bytes = len(content)
+        document.stored_at = timezone.now()
+        document.save(update_fields=["status", "file_name", "sha256", "size_bytes", "stored_at"])
+        previous = ArchiveEntry.objects.filter(position=counter.last_sequence).first()
+        counter.last_sequence += 1
+        counter.save(update_fields=["last_sequence"])
+        ArchiveEntry.objects.create(
+            position=counter.last_sequence,
+            document=document,
+            previous_hash=previous.entry_hash if previous else GENESIS_HASH,
+            document_sha256=digest,
+            entry_hash=chain_entry_hash(
+                previous_hash=previous.entry_hash if previous else GENESIS_HASH,
+                document_sha256=digest,
+                key_fields=document_key_fields(document),
+            ),
+        )
+        from remit.documents.services.emails import emails_schedule_for_document
+
+        emails_schedule_for_document(document=document)
+    return document
+
+
+def document_open(document: Document) -> bytes:
+    with default_storage.open(document.file_name, "rb") as stream:
+        return stream.read()
+
+
+# --- verification -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArchiveVerification:
+    checked: int
+    # None when the whole chain holds; else the first broken position and why.
+    broken_position: int | None = None
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_position is None
+
+
+def archive_verify() -> ArchiveVerification:
+    """Walk the chain from the start; report the first link that does not hold."""
+    previous_hash = GENESIS_HASH
+    checked = 0
+    entries = ArchiveEntry.objects.select_related(
+        "document", "document__invoice", "document__credit_note", "document__payment"
+    ).order_by("position")
+    for entry in entries.iterator(chunk_size=500):
+        checked += 1
+        document = entry.document
+        where = f"{document.get_kind_display()} {document.download_name}"
+        if entry.position != checked:
+            return ArchiveVerification(checked, checked, f"entry #{checked} is missing")
+        if entry.previous_hash != previous_hash:
+            return ArchiveVerification(
+                checked, entry.position, f"{where}: link to the previous entry is broken"
+            )
+        if document.sha256 != entry.document_sha256:
+            return ArchiveVerification(
+                checked, entry.position, f"{where}: document hash changed in the database"
+            )
+        try:
+            actual = hashlib.sha256(document_open(document)).hexdigest()
+        except FileNotFoundError:
+            return ArchiveVerification(checked, entry.position, f"{where}: file is missing")
+        if actual != entry.document_sha256:
+            return ArchiveVerification(checked, entry.position, f"{where}: file content changed")
+        expected = chain_entry_hash(
+            previous_hash=previous_hash,
+            document_sha256=entry.document_sha256,
+            key_fields=document_key_fields(document),
+        )
+        if expected != entry.entry_hash:
+            return ArchiveVerification(
+                checked, entry.position, f"{where}: document or its record changed"
+            )
+        previous_hash = entry.entry_hash
+    unchained = Document.objects.filter(status=Document.Status.STORED, archive__isnull=True).first()
+    if unchained is not None:
+        return ArchiveVerification(
+            checked, checked + 1, f"{unchained}: stored but not in the chain"
+        )
+    return ArchiveVerification(checked)

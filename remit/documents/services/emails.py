@@ -1,0 +1,284 @@
+"""Document emails through an outbox (UC5): queued with the event, sent after commit by a task,
+retried with backoff, and never sent again once an attempt succeeded."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Max, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from remit.billing.models import Account, BillingProfile
+from remit.core.i18n import format_day, format_money, label, normalise_language
+from remit.documents.models import Document, EmailMessage
+from remit.documents.services.archive import document_open
+
+MAX_ATTEMPTS = 8
+# While one worker sends, others leave the message alone this long.
+SEND_LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(hours=1)
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9.\-]")
+
+
+def email_recipients(account: Account) -> list[str]:
+    """The billing profile's invoice recipients, else the account members' addresses."""
+    profile = BillingProfile.objects.filter(account=account).first()
+    if profile and profile.invoice_recipient_emails:
+        return list(profile.invoice_recipient_emails)
+    return sorted(
+        {
+            membership.user.email
+            for membership in account.memberships.select_related("user")
+            if membership.user.email and membership.user.is_active
+        }
+    )
+
+
+def _message_id(document: Document, kind: str, resend_number: int) -> str:
+    """Deterministic: the same event always has the same Message-ID, so a receiver can drop a
+    copy delivered twice after a crash between the SMTP reply and our bookkeeping."""
+    local = _UNSAFE_ID.sub("-", f"{kind}.{document.number}.r{document.invoice_revision or 1}")
+    return f"<{local}.{resend_number}.{document.pk}@{settings.REMIT_MESSAGE_ID_DOMAIN}>"
+
+
+def email_queue(*, document: Document, kind: str, resend_number: int = 0) -> EmailMessage:
+    """Queue the email of ``kind`` for ``document`` (idempotent per document, kind, resend)."""
+    existing = EmailMessage.objects.filter(
+        document=document, kind=kind, resend_number=resend_number
+    ).first()
+    if existing is not None:
+        return existing
+    recipients = email_recipients(document.account)
+    email = EmailMessage.objects.create(
+        account_id=document.account_id,
+        document=document,
+        kind=kind,
+        resend_number=resend_number,
+        recipients=recipients,
+        language=document.language,
+        message_id=_message_id(document, kind, resend_number),
+        status=EmailMessage.Status.QUEUED if recipients else EmailMessage.Status.FAILED,
+        last_error="" if recipients else "No recipients: no billing emails and no members",
+    )
+    if document.status == Document.Status.STORED:
+        _schedule_send(email)
+    return email
+
+
+def email_resend(*, document: Document, kind: str = EmailMessage.Kind.RESEND) -> EmailMessage:
+    """Send a document's email again (customer or support request, UC5/X2)."""
+    with transaction.atomic():
+        Document.objects.select_for_update().get(pk=document.pk)
+        latest = EmailMessage.objects.filter(document=document, kind=kind).aggregate(
+            latest=Max("resend_number")
+        )["latest"]
+        return email_queue(
+            document=document, kind=kind, resend_number=1 if latest is None else latest + 1
+        )
+
+
+def _schedule_send(email: EmailMessage, run_after: datetime | None = None) -> None:
+    from remit.documents.tasks import email_send_task
+
+    task = email_send_task.using(run_after=run_after) if run_after else email_send_task
+    transaction.on_commit(lambda: task.enqueue(email.pk))
+
+
+def emails_schedule_for_document(*, document: Document) -> None:
+    for email in EmailMessage.objects.filter(document=document, status=EmailMessage.Status.QUEUED):
+        _schedule_send(email)
+
+
+def _subject(email: EmailMessage) -> str:
+    document = email.document
+    language = email.language
+    if document.kind == Document.Kind.CREDIT_NOTE:
+        assert document.credit_note is not None
+        subject = label(
+            "subject_credit_note_issued",
+            language,
+            number=document.number,
+            invoice=document.credit_note.invoice.number,
+        )
+        po_number = document.credit_note.invoice.po_number
+    else:
+        key = {
+            Document.Kind.RECEIPT: "subject_payment_receipt",
+            Document.Kind.INVOICE: (
+                "subject_invoice_revised"
+                if email.kind == EmailMessage.Kind.INVOICE_REVISED
+                else "subject_invoice_issued"
+            ),
+        }[Document.Kind(document.kind)]
+        subject = label(key, language, number=document.number)
+        assert document.invoice is not None
+        po_number = _revision_po(document)
+    if po_number:
+        subject = f"{subject} – {label('subject_po', language, po=po_number)}"
+    # Header injection is impossible: line breaks never reach a header.
+    return " ".join(subject.split())
+
+
+def _revision_po(document: Document) -> str:
+    invoice = document.invoice
+    assert invoice is not None
+    revision = invoice.revisions.filter(
+        revision=document.invoice_revision or invoice.revision
+    ).first()
+    return revision.po_number if revision else invoice.po_number
+
+
+def _body_context(email: EmailMessage) -> dict[str, Any]:
+    document = email.document
+    language = normalise_language(email.language)
+    source = (
+        document.credit_note if document.kind == Document.Kind.CREDIT_NOTE else document.invoice
+    )
+    assert source is not None
+    amount = format_money(source.total_minor, source.currency, language)
+    paragraphs: list[str] = []
+    if document.kind == Document.Kind.CREDIT_NOTE:
+        assert document.credit_note is not None
+        paragraphs.append(
+            label(
+                "body_credit_note_issued",
+                language,
+                number=document.number,
+                invoice=document.credit_note.invoice.number,
+                amount=amount,
+            )
+        )
+    elif document.kind == Document.Kind.RECEIPT:
+        assert document.payment is not None
+        paid = format_money(document.payment.amount_minor, document.payment.currency, language)
+        paragraphs.append(
+            label("body_payment_receipt", language, number=document.number, amount=paid)
+        )
+    elif email.kind == EmailMessage.Kind.INVOICE_REVISED:
+        paragraphs.append(
+            label(
+                "body_invoice_revised",
+                language,
+                number=document.number,
+                revision=str(document.invoice_revision),
+            )
+        )
+    else:
+        paragraphs.append(
+            label("body_invoice_issued", language, number=document.number, amount=amount)
+        )
+        assert document.invoice is not None
+        if document.invoice.due_date > document.invoice.issue_date:
+            paragraphs.append(
+                label("body_due", language, date=format_day(document.invoice.due_date, language))
+            )
+    seller = source.seller
+    contact = " · ".join(v for v in (seller.get("support_email"), seller.get("support_phone")) if v)
+    return {
+        "greeting": label("greeting", language, name=source.buyer.get("legal_name", "")),
+        "paragraphs": paragraphs,
+        "sign_off": label("sign_off", language),
+        "seller_name": seller.get("legal_name", ""),
+        "support": label("questions", language, contact=contact) if contact else "",
+        "language": language,
+    }
+
+
+def email_build(email: EmailMessage) -> EmailMultiAlternatives:
+    context = _body_context(email)
+    document = email.document
+    message = EmailMultiAlternatives(
+        subject=_subject(email),
+        body=render_to_string("emails/document.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=list(email.recipients),
+        reply_to=[document.invoice.seller["support_email"]]
+        if document.invoice and document.invoice.seller.get("support_email")
+        else None,
+        headers={"Message-ID": email.message_id, "Auto-Submitted": "auto-generated"},
+        connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
+    )
+    message.attach_alternative(render_to_string("emails/document.html", context), "text/html")
+    message.attach(document.download_name, document_open(document), "application/pdf")
+    return message
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return min(MAX_RETRY, FIRST_RETRY * (2 ** max(0, attempts - 1)))
+
+
+def email_send(*, email_id: int) -> EmailMessage:
+    """Send one queued email (idempotent; see the module docstring)."""
+    now = timezone.now()
+    with transaction.atomic():
+        email = EmailMessage.objects.select_for_update().get(pk=email_id)
+        due = email.next_attempt_at is None or email.next_attempt_at <= now + timedelta(seconds=1)
+        if email.status in (EmailMessage.Status.SENT, EmailMessage.Status.FAILED) or not due:
+            return email
+        if Document.objects.get(pk=email.document_id).status != Document.Status.STORED:
+            return email  # storing the document schedules its emails
+        email.status = EmailMessage.Status.SENDING
+        email.attempts += 1
+        email.next_attempt_at = now + SEND_LEASE
+        email.save(update_fields=["status", "attempts", "next_attempt_at"])
+    email = EmailMessage.objects.select_related(
+        "document__invoice", "document__credit_note__invoice", "document__payment"
+    ).get(pk=email_id)
+    try:
+        email_build(email).send()
+    except Exception as error:  # any delivery failure is retried, never lost
+        with transaction.atomic():
+            email = EmailMessage.objects.select_for_update().get(pk=email_id)
+            email.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if email.attempts >= MAX_ATTEMPTS:
+                email.status = EmailMessage.Status.FAILED
+                email.next_attempt_at = None
+            else:
+                email.status = EmailMessage.Status.QUEUED
+                email.next_attempt_at = timezone.now() + _retry_delay(email.attempts)
+                _schedule_send(email, run_after=email.next_attempt_at)
+            email.save(update_fields=["status", "next_attempt_at", "last_error"])
+        return email
+    with transaction.atomic():
+        email = EmailMessage.objects.select_for_update().get(pk=email_id)
+        email.status = EmailMessage.Status.SENT
+        email.sent_at = timezone.now()
+        email.next_attempt_at = None
+        email.last_error = ""
+        email.save(update_fields=["status", "sent_at", "next_attempt_at", "last_error"])
+    return email
+
+
+def documents_recover(*, older_than: timedelta = timedelta(0)) -> dict[str, int]:
+    """Finish work a dead worker left behind: store pending documents, send due emails.
+
+    Run at worker start and periodically; safe beside live workers because storing and sending
+    are idempotent and locked.
+    """
+    from remit.documents.services.archive import document_store
+
+    cutoff = timezone.now() - older_than
+    stored = 0
+    for document_id in Document.objects.filter(
+        status=Document.Status.PENDING, created_at__lte=cutoff
+    ).values_list("pk", flat=True):
+        document_store(document_id=document_id)
+        stored += 1
+    sent = 0
+    due = EmailMessage.objects.filter(
+        Q(status=EmailMessage.Status.QUEUED) | Q(status=EmailMessage.Status.SENDING),
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()),
+        document__status=Document.Status.STORED,
+        created_at__lte=cutoff,
+    )
+    for email_id in due.values_list("pk", flat=True):
+        if email_send(email_id=email_id).status == EmailMessage.Status.SENT:
+            sent += 1
+    return {"documents_stored": stored, "emails_sent": sent}

@@ -1,0 +1,340 @@
+"""Turning a document's frozen data into PDF/A-3b bytes with Typst (UC4, D3).
+
+A warm :class:`typst.Compiler` per template version is kept for the life of the process. The
+input is JSON built only from the issued snapshot, the revision and fixed labels, and the PDF's
+timestamp is the document's own, so rendering the same document twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import typst
+from babel import Locale
+from django.conf import settings
+
+from remit.billing.models import CreditNote, Invoice, InvoiceRevision, Order
+from remit.core.i18n import (
+    BABEL_LOCALES,
+    TYPST_LANGUAGES,
+    format_day,
+    format_money,
+    format_percent,
+    format_quantity,
+    label,
+    normalise_language,
+)
+from remit.documents.models import Document
+
+CURRENT_TEMPLATE_VERSION = "1"
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "templates" / "typst"
+PDF_STANDARD: Literal["a-3b"] = "a-3b"
+
+_compilers: dict[str, typst.Compiler] = {}
+_compilers_lock = threading.Lock()
+
+
+class RenderError(RuntimeError):
+    """Typst could not render a document (a template bug, never user input)."""
+
+
+def font_dirs() -> list[str]:
+    return [str(path) for path in settings.REMIT_FONT_DIRS]
+
+
+def _compiler(template_version: str) -> typst.Compiler:
+    with _compilers_lock:
+        compiler = _compilers.get(template_version)
+        if compiler is None:
+            entry = TEMPLATE_ROOT / f"v{template_version}" / "document.typ"
+            if not entry.is_file():
+                raise RenderError(f"No template set v{template_version}")
+            compiler = typst.Compiler(
+                str(entry),
+                root=str(TEMPLATE_ROOT / f"v{template_version}"),
+                font_paths=font_dirs(),
+                ignore_system_fonts=True,
+            )
+            _compilers[template_version] = compiler
+        return compiler
+
+
+@cache
+def _logo_svg() -> str | None:
+    path = settings.REMIT_SELLER_LOGO
+    if not path:
+        return None
+    return Path(path).read_text(encoding="utf-8")
+
+
+def render_pdf(*, template_version: str, data: dict[str, Any], timestamp: datetime) -> bytes:
+    """PDF/A-3b bytes for ``data``; deterministic for the same inputs."""
+    inputs = {"data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
+    logo = _logo_svg()
+    if logo:
+        inputs["logo"] = logo
+    compiler = _compiler(template_version)
+    with _compilers_lock:  # one compilation at a time per process keeps memory flat
+        try:
+            pdf = compiler.compile(
+                sys_inputs=inputs,
+                pdf_standards=[PDF_STANDARD],
+                timestamp=timestamp.replace(microsecond=0),
+            )
+        except typst.TypstError as error:
+            raise RenderError(f"Typst failed: {error.message}") from error
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+# --- building the data ----------------------------------------------------------------------
+
+
+def _country_name(code: str, language: str) -> str:
+    territories = Locale.parse(BABEL_LOCALES[normalise_language(language)]).territories
+    return str(territories.get(code, code))
+
+
+def _address_lines(party: dict[str, Any], language: str) -> list[str]:
+    city_line = " ".join(
+        part for part in (party.get("postal_code", ""), party.get("city", "")) if part
+    )
+    if party.get("country") in {"US", "CA", "AU"}:
+        city_line = ", ".join(
+            part
+            for part in (
+                party.get("city", ""),
+                " ".join(p for p in (party.get("region", ""), party.get("postal_code", "")) if p),
+            )
+            if part
+        )
+    elif party.get("region"):
+        city_line = f"{city_line}, {party['region']}"
+    lines = [party.get("address_line1", ""), party.get("address_line2", ""), city_line]
+    if party.get("country"):
+        lines.append(_country_name(party["country"], language))
+    return [line for line in lines if line]
+
+
+def _seller_block(seller: dict[str, Any], language: str) -> dict[str, Any]:
+    lines = _address_lines(seller, language)
+    if seller.get("tax_id"):
+        lines.append(f"{label('tax_id', language)}: {seller['tax_id']}")
+    lines += [seller[key] for key in ("email", "phone", "website") if seller.get(key)]
+    return {"name": seller.get("legal_name", ""), "lines": lines}
+
+
+def _buyer_block(buyer: dict[str, Any], language: str) -> dict[str, Any]:
+    lines = _address_lines(buyer, language)
+    if buyer.get("tax_id"):
+        lines.append(f"{label('tax_id', language)}: {buyer['tax_id']}")
+    return {"name": buyer.get("legal_name", ""), "lines": lines}
+
+
+def _footer(seller: dict[str, Any], language: str) -> tuple[str, str]:
+    parts = [seller.get("legal_name", ""), ", ".join(_address_lines(seller, language))]
+    if seller.get("tax_id"):
+        parts.append(f"{label('tax_id', language)} {seller['tax_id']}")
+    contact = " · ".join(
+        value for value in (seller.get("support_email"), seller.get("support_phone")) if value
+    )
+    support = label("questions", language, contact=contact) if contact else ""
+    return " · ".join(part for part in parts if part), support
+
+
+def _lines_and_totals(
+    document: Invoice | CreditNote, language: str, *, total_key: str
+) -> dict[str, Any]:
+    currency = document.currency
+    lines = list(document.lines.all())
+    show_discount = any(line.discount_minor for line in lines)
+    columns = [
+        "#",
+        label("description", language),
+        label("quantity", language),
+        label("unit_price", language),
+    ]
+    if show_discount:
+        columns.append(label("discount", language))
+    columns += [label("tax_rate", language), label("amount", language)]
+    tax_lines = list(document.tax_lines.all())
+    totals = [
+        [label("subtotal", language), format_money(document.subtotal_minor, currency, language)]
+    ]
+    for tax_line in tax_lines:
+        totals.append(
+            [
+                label(
+                    "tax_on",
+                    language,
+                    rate=format_percent(tax_line.rate, language),
+                    amount=format_money(tax_line.taxable_minor, currency, language),
+                ),
+                format_money(tax_line.tax_minor, currency, language),
+            ]
+        )
+    notes_keys = {"AE": "note_AE", "E": "note_E", "O": "note_O"}
+    return {
+        "show_discount": show_discount,
+        "columns": columns,
+        "lines": [
+            {
+                "position": str(line.position),
+                "description": line.description,
+                "quantity": format_quantity(line.quantity, language),
+                "unit_price": format_money(line.unit_price_minor, currency, language),
+                "discount": (
+                    "-" + format_money(line.discount_minor, currency, language)
+                    if line.discount_minor
+                    else ""
+                ),
+                "tax_rate": format_percent(line.tax_rate, language),
+                "amount": format_money(line.net_minor, currency, language),
+            }
+            for line in lines
+        ],
+        "totals": totals,
+        "grand_total": [
+            label(total_key, language),
+            format_money(document.total_minor, currency, language),
+        ],
+        "tax_notes": [
+            label(notes_keys[category], language)
+            for category in sorted({t.category for t in tax_lines})
+            if category in notes_keys
+        ],
+    }
+
+
+def _payment_block(invoice: Invoice, language: str) -> dict[str, Any]:
+    seller = invoice.seller
+    rows = [
+        [label("reference", language), invoice.number],
+        *[
+            [label(key, language), seller[field]]
+            for key, field in (
+                ("account_holder", "bank_account_holder"),
+                ("bank", "bank_name"),
+                ("account_number", "bank_account_number"),
+                ("routing_number", "bank_routing_number"),
+            )
+            if seller.get(field)
+        ],
+    ]
+    if seller.get("bank_iban"):
+        rows.insert(2, ["IBAN", seller["bank_iban"]])
+    if seller.get("bank_bic"):
+        rows.insert(3, ["BIC", seller["bank_bic"]])
+    return {"text": label("pay_by_transfer", language, reference=invoice.number), "rows": rows}
+
+
+def _base(document: Document, seller: dict[str, Any], buyer: dict[str, Any]) -> dict[str, Any]:
+    language = normalise_language(document.language)
+    footer, support = _footer(seller, language)
+    return {
+        "lang": TYPST_LANGUAGES[language],
+        "number": document.number,
+        "seller": _seller_block(seller, language),
+        "buyer_label": label("bill_to", language),
+        "buyer": _buyer_block(buyer, language),
+        "footer": footer,
+        "support": support,
+        "page_label": label("page", language),
+        "notes_label": label("notes", language),
+        "notes": "",
+        "intro": "",
+        "stamp": "",
+        "payment": None,
+    }
+
+
+def invoice_render_data(document: Document) -> dict[str, Any]:
+    invoice = document.invoice
+    assert invoice is not None
+    assert document.invoice_revision is not None
+    revision = InvoiceRevision.objects.get(invoice=invoice, revision=document.invoice_revision)
+    language = normalise_language(document.language)
+    paid_at_issue = invoice.order.payment_method == Order.PaymentMethod.CARD
+    meta = [
+        [label("number", language), invoice.number],
+        [label("issue_date", language), format_day(invoice.issue_date, language)],
+    ]
+    if not paid_at_issue:
+        meta.append([label("due_date", language), format_day(invoice.due_date, language)])
+    if revision.po_number:
+        meta.append([label("po_number", language), revision.po_number])
+    if revision.revision > 1:
+        meta.append([label("revision", language), str(revision.revision)])
+    data = _base(document, invoice.seller, invoice.buyer)
+    data.update(_lines_and_totals(invoice, language, total_key="total"))
+    data.update(
+        title=label("invoice", language),
+        meta=meta,
+        notes=revision.notes,
+        stamp=label("status_paid", language) if paid_at_issue else "",
+        payment=None if paid_at_issue else _payment_block(invoice, language),
+    )
+    return data
+
+
+def credit_note_render_data(document: Document) -> dict[str, Any]:
+    credit_note = document.credit_note
+    assert credit_note is not None
+    language = normalise_language(document.language)
+    data = _base(document, credit_note.seller, credit_note.buyer)
+    data.update(_lines_and_totals(credit_note, language, total_key="total_credited"))
+    data.update(
+        title=label("credit_note", language),
+        meta=[
+            [label("number", language), credit_note.number],
+            [label("issue_date", language), format_day(credit_note.issue_date, language)],
+            [label("invoice", language), credit_note.invoice.number],
+        ],
+        intro=label("credits_invoice", language, number=credit_note.invoice.number),
+    )
+    return data
+
+
+def receipt_render_data(document: Document) -> dict[str, Any]:
+    payment = document.payment
+    invoice = document.invoice
+    assert payment is not None
+    assert invoice is not None
+    language = normalise_language(document.language)
+    amount = format_money(payment.amount_minor, payment.currency, language)
+    data = _base(document, invoice.seller, invoice.buyer)
+    data.update(_lines_and_totals(invoice, language, total_key="amount_paid"))
+    data.update(
+        title=label("receipt", language),
+        meta=[
+            [label("invoice", language), invoice.number],
+            [label("paid_on", language), format_day(payment.received_at.date(), language)],
+            [label("payment_method", language), label(f"method_{payment.method}", language)],
+            [label("reference", language), payment.provider_reference],
+        ],
+        intro=label("receipt_text", language, amount=amount, number=invoice.number),
+        stamp=label("status_paid", language),
+    )
+    return data
+
+
+def document_render_data(document: Document) -> dict[str, Any]:
+    builders = {
+        Document.Kind.INVOICE: invoice_render_data,
+        Document.Kind.CREDIT_NOTE: credit_note_render_data,
+        Document.Kind.RECEIPT: receipt_render_data,
+    }
+    return builders[Document.Kind(document.kind)](document)
+
+
+def document_render(document: Document) -> bytes:
+    return render_pdf(
+        template_version=document.template_version,
+        data=document_render_data(document),
+        timestamp=document.render_timestamp,
+    )

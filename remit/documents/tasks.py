@@ -1,0 +1,18 @@
+"""Background tasks: take ids, call exactly one service, safe to run twice."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from remit.documents.services.archive import document_store
+from remit.documents.services.emails import email_send
+
+
+@task()
+def document_store_task(document_id: int) -> None:
+    document_store(document_id=document_id)
+
+
+@task()
+def email_send_task(email_id: int) -> None:
+    email_send(email_id=email_id)

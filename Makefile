@@ -10,9 +10,12 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/remit
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint test-sqlite test-postgres
+.PHONY: run test setup lint test-sqlite test-postgres system-packages
 
-$(STAMP): requirements.lock pyproject.toml
+system-packages:
+	./scripts/system-packages.sh
+
+$(STAMP): requirements.lock pyproject.toml | system-packages
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r requirements.lock

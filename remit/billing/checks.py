@@ -48,3 +48,23 @@ def billing_settings_check(app_configs: Any = None, **kwargs: Any) -> list[check
     if config.payment_terms_days < 0:
         errors.append(checks.Error("REMIT_PAYMENT_TERMS_DAYS must be >= 0", id="remit.E006"))
     return errors
+
+
+@checks.register()
+def document_fonts_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Documents need Inter, DejaVu Sans and WenQuanYi Micro Hei (CJK); without them Typst falls
+    back to fonts that show boxes instead of Chinese and Japanese text."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    missing = [path for path in settings.REMIT_FONT_DIRS if not any(Path(path).glob("*.*"))]
+    if missing:
+        return [
+            checks.Error(
+                f"Font folders missing or empty: {', '.join(map(str, missing))}",
+                hint="Run ./scripts/system-packages.sh (or make run / make test).",
+                id="remit.E007",
+            )
+        ]
+    return []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,22 +103,23 @@ def _storage_name(document: Document) -> str:
 
 
 def _write_atomically(name: str, content: bytes) -> str:
-    """Write ``content`` under ``name``; a crash leaves either nothing or the whole file."""
+    """Write ``content`` under ``name``: a crash leaves either no file or the whole file.
+
+    On the filesystem the bytes go to a temporary sibling that is renamed into place; its name
+    is derived from the target, so a retry after a crash overwrites the leftover instead of
+    adding another. Object stores (S3) write objects atomically by themselves.
+    """
     storage = default_storage
     if isinstance(storage, FileSystemStorage):
         path = storage.path(name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".partial-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
+        directory, base = os.path.split(path)
+        os.makedirs(directory, exist_ok=True)
+        temporary = os.path.join(directory, f".partial-{base}")
+        with open(temporary, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
         return name
     if storage.exists(name):
         storage.delete(name)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian packages Remit needs beyond Python: fonts for PDF documents (Latin, Arabic/Hebrew, CJK)
+# and poppler-utils (pdftotext, used by the tests to read PDFs back). Installs only what is
+# missing; needs root (or sudo) the first time.
+set -euo pipefail
+packages=(fonts-inter fonts-dejavu-core fonts-wqy-microhei poppler-utils)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing Debian packages: ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get install -y -q "${missing[@]}" || {
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q "${missing[@]}"
+}

@@ -30,7 +30,7 @@ class SmtpRecorder:
     refuse: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             if self.refuse > 0:
                 self.refuse -= 1

@@ -10,7 +10,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/remit
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint test-sqlite test-postgres system-packages
+.PHONY: run test setup lint test-sqlite test-postgres system-packages bench
 
 system-packages:
 	./scripts/system-packages.sh
@@ -46,3 +46,6 @@ test-postgres: $(STAMP)
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest
 
 test: lint test-sqlite test-postgres
+
+bench: $(STAMP)
+	$(PY) bench/documents.py

@@ -199,7 +199,8 @@ REMIT_SELLER = {
     "bank_routing_number": env_str("REMIT_BANK_ROUTING_NUMBER", ""),
 }
 # UC4: the seller's logo on documents (an SVG file; empty for none), and the font folders Typst
-# may use (Inter for Latin, DejaVu Sans for Arabic/Hebrew, WenQuanYi Micro Hei for CJK).
+# may use (Inter for Latin, DejaVu Sans for Arabic/Hebrew, WenQuanYi Micro Hei for CJK, Garuda
+# for Thai); characters none of them has are printed as U+FFFD (the stored data keeps them).
 REMIT_SELLER_LOGO = env_str(
     "REMIT_SELLER_LOGO", str(BASE_DIR / "remit/documents/templates/typst/default-logo.svg")
 )
@@ -209,6 +210,7 @@ REMIT_FONT_DIRS = env_list(
         "/usr/share/fonts/opentype/inter",
         "/usr/share/fonts/truetype/dejavu",
         "/usr/share/fonts/truetype/wqy",
+        "/usr/share/fonts/truetype/tlwg",
     ],
 )
 # UC5: the domain of deterministic Message-IDs of document emails.

@@ -3,7 +3,7 @@
 # and poppler-utils (pdftotext, used by the tests to read PDFs back). Installs only what is
 # missing; needs root (or sudo) the first time.
 set -euo pipefail
-packages=(fonts-inter fonts-dejavu-core fonts-wqy-microhei poppler-utils)
+packages=(fonts-inter fonts-dejavu-core fonts-wqy-microhei fonts-tlwg-garuda-ttf poppler-utils)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -146,7 +146,9 @@ _LABELS: dict[str, dict[str, str]] = {
                   "ja": "{plan} {size}、{months}か月（{start}〜{end}）",
                   "zh-hans": "{plan} {size}，{months} 个月（{start} 至 {end}）"},
     "page": {"en": "Page", "de": "Seite", "fr": "Page", "es": "Página", "ja": "ページ",
-             "zh-hans": "页"},
+             "zh-hans": "页码"},
+    "credit_note_date": {"en": "Issue date", "de": "Datum der Gutschrift", "fr": "Date de l'avoir",
+                         "es": "Fecha de emisión", "ja": "発行日", "zh-hans": "开具日期"},
     # Emails
     "subject_invoice_issued": {"en": "Invoice {number}", "de": "Rechnung {number}",
                                "fr": "Facture {number}", "es": "Factura {number}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 
 from remit.billing.models import Account
 from remit.documents.models import Document
@@ -16,11 +17,10 @@ def document_pdf_response(document: Document, *, inline: bool = False) -> FileRe
     """The stored bytes, exactly; never a re-render."""
     if document.status != Document.Status.STORED:
         raise Http404("The document is still being prepared")
-    response = FileResponse(
-        iter([document_open(document)]),
-        content_type="application/pdf",
-        as_attachment=not inline,
-        filename=document.download_name,
+    response = FileResponse(iter([document_open(document)]), content_type="application/pdf")
+    # FileResponse only derives these from file objects, so they are set here.
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment=not inline, filename=document.download_name) or ""
     )
     response["Content-Length"] = str(document.size_bytes)
     response["ETag"] = f'"{document.sha256}"'

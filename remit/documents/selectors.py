@@ -30,3 +30,17 @@ def document_latest_for_invoice(*, account: Account, invoice_id: int) -> Documen
         .order_by("-invoice_revision")
         .first()
     )
+
+
+def document_po_number(document: Document) -> str:
+    """The PO number the document shows: its invoice revision's (a receipt: the revision the
+    invoice had when paid, its last); a credit note: its invoice's."""
+    if document.kind == Document.Kind.CREDIT_NOTE:
+        assert document.credit_note is not None
+        return document.credit_note.invoice.po_number
+    invoice = document.invoice
+    assert invoice is not None
+    revision = invoice.revisions.filter(
+        revision=document.invoice_revision or invoice.revision
+    ).first()
+    return revision.po_number if revision else invoice.po_number

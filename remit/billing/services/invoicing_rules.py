@@ -69,8 +69,8 @@ def unpaid_invoice_limit(account: Account) -> int:
 def unpaid_invoice_limit_check(account: Account) -> None:
     """P4: an account at its limit of unpaid invoices must pay one before creating another."""
     limit = unpaid_invoice_limit(account)
-    unpaid = list(invoice_unpaid_list(account=account))
-    if len(unpaid) >= limit:
+    if invoice_unpaid_list(account=account).count() >= limit:
+        unpaid = list(invoice_unpaid_list(account=account))
         raise UnpaidInvoiceLimitReached(
             f"You have {len(unpaid)} unpaid invoices. Pay one of them before creating another.",
             details={

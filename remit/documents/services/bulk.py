@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from remit.billing.models import Account, CreditNote, Invoice
 from remit.core.money import minor_to_decimal_string
 from remit.documents.models import Document
-from remit.documents.selectors import document_list_for_period
+from remit.documents.selectors import document_list_for_period, document_po_number
 
 CHUNK_SIZE = 64 * 1024
 # Cells starting with these are formulas to a spreadsheet (CSV injection).
@@ -99,7 +99,7 @@ def _csv_row(document: Document) -> list[str]:
     if document.kind == Document.Kind.CREDIT_NOTE:
         assert document.credit_note is not None
         source = document.credit_note
-        related, due, status, po = source.invoice.number, "", "issued", source.invoice.po_number
+        related, due, status = source.invoice.number, "", "issued"
         paid_at = ""
     else:
         invoice = document.invoice
@@ -107,8 +107,6 @@ def _csv_row(document: Document) -> list[str]:
         source = invoice
         related = invoice.number if document.kind == Document.Kind.RECEIPT else ""
         due, status = invoice.due_date.isoformat(), invoice.status
-        revision = invoice.revisions.filter(revision=document.invoice_revision or 1).first()
-        po = revision.po_number if revision else invoice.po_number
         paid_at = invoice.paid_at.isoformat() if invoice.paid_at else ""
         if document.kind == Document.Kind.RECEIPT and document.payment is not None:
             paid_at = document.payment.received_at.isoformat()
@@ -124,7 +122,7 @@ def _csv_row(document: Document) -> list[str]:
         minor_to_decimal_string(source.subtotal_minor, currency),
         minor_to_decimal_string(source.tax_minor, currency),
         minor_to_decimal_string(source.total_minor, currency),
-        csv_safe(po),
+        csv_safe(document_po_number(document)),
         csv_safe(source.buyer.get("legal_name", "")),
         csv_safe(source.buyer.get("tax_id", "")),
         source.buyer.get("country", ""),

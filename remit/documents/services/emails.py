@@ -17,6 +17,7 @@ from django.utils import timezone
 from remit.billing.models import Account, BillingProfile
 from remit.core.i18n import format_day, format_money, label, normalise_language
 from remit.documents.models import Document, EmailMessage
+from remit.documents.selectors import document_po_number
 from remit.documents.services.archive import document_open
 
 MAX_ATTEMPTS = 8
@@ -107,7 +108,6 @@ def _subject(email: EmailMessage) -> str:
             number=document.number,
             invoice=document.credit_note.invoice.number,
         )
-        po_number = document.credit_note.invoice.po_number
     else:
         key = {
             Document.Kind.RECEIPT: "subject_payment_receipt",
@@ -118,21 +118,11 @@ def _subject(email: EmailMessage) -> str:
             ),
         }[Document.Kind(document.kind)]
         subject = label(key, language, number=document.number)
-        assert document.invoice is not None
-        po_number = _revision_po(document)
+    po_number = document_po_number(document)
     if po_number:
         subject = f"{subject} – {label('subject_po', language, po=po_number)}"
     # Header injection is impossible: line breaks never reach a header.
     return " ".join(subject.split())
-
-
-def _revision_po(document: Document) -> str:
-    invoice = document.invoice
-    assert invoice is not None
-    revision = invoice.revisions.filter(
-        revision=document.invoice_revision or invoice.revision
-    ).first()
-    return revision.po_number if revision else invoice.po_number
 
 
 def _body_context(email: EmailMessage) -> dict[str, Any]:
@@ -194,14 +184,17 @@ def _body_context(email: EmailMessage) -> dict[str, Any]:
 def email_build(email: EmailMessage) -> EmailMultiAlternatives:
     context = _body_context(email)
     document = email.document
+    source = (
+        document.credit_note if document.kind == Document.Kind.CREDIT_NOTE else document.invoice
+    )
+    assert source is not None
+    support_email = source.seller.get("support_email")
     message = EmailMultiAlternatives(
         subject=_subject(email),
         body=render_to_string("emails/document.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=list(email.recipients),
-        reply_to=[document.invoice.seller["support_email"]]
-        if document.invoice and document.invoice.seller.get("support_email")
-        else None,
+        reply_to=[support_email] if support_email else None,
         headers={"Message-ID": email.message_id, "Auto-Submitted": "auto-generated"},
         connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
     )

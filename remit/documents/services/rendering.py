@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import unicodedata
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -72,9 +73,73 @@ def _logo_svg() -> str | None:
     return Path(path).read_text(encoding="utf-8")
 
 
+@cache
+def covered_codepoints() -> frozenset[int]:
+    """Every character some configured font can draw (PDF/A refuses undrawable glyphs)."""
+    from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]
+
+    covered: set[int] = set()
+    for directory in font_dirs():
+        for path in sorted(Path(directory).glob("*")):
+            suffix = path.suffix.lower()
+            if suffix not in {".ttf", ".otf", ".ttc"}:
+                continue
+            fonts = TTCollection(str(path)).fonts if suffix == ".ttc" else [TTFont(str(path))]
+            for font in fonts:
+                covered.update(font.getBestCmap() or {})
+    return frozenset(covered)
+
+
+# Runs of this many characters without a break opportunity get one every LONG_RUN_STEP
+# characters, so a 300-character token wraps instead of running off the page.
+LONG_RUN = 24
+LONG_RUN_STEP = 16
+ZERO_WIDTH_SPACE = "\u200b"
+REPLACEMENT = "\ufffd"
+
+
+def printable(text: str) -> str:
+    """Text as it can be typeset: characters no font has become U+FFFD, control characters
+    (but line breaks) are dropped, and very long unbroken runs get invisible break points.
+    The stored data keeps the original; only the picture of it changes."""
+    covered = covered_codepoints()
+    characters: list[str] = []
+    run = 0
+    for char in text:
+        if char == "\n":
+            characters.append(char)
+            run = 0
+            continue
+        if char == "\t":
+            char = " "
+        category = unicodedata.category(char)
+        if category in {"Cc", "Cs", "Co", "Cn"}:
+            continue
+        if category not in {"Zs", "Zl", "Zp", "Cf"} and ord(char) not in covered:
+            char = REPLACEMENT
+        if char.isspace():
+            run = 0
+        else:
+            run += 1
+            if run > LONG_RUN and run % LONG_RUN_STEP == 0:
+                characters.append(ZERO_WIDTH_SPACE)
+        characters.append(char)
+    return "".join(characters)
+
+
+def _printable_data(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        return [_printable_data(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _printable_data(item) for key, item in value.items()}
+    return value
+
+
 def render_pdf(*, template_version: str, data: dict[str, Any], timestamp: datetime) -> bytes:
     """PDF/A-3b bytes for ``data``; deterministic for the same inputs."""
-    inputs = {"data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
+    inputs = {"data": json.dumps(_printable_data(data), ensure_ascii=False, sort_keys=True)}
     logo = _logo_svg()
     if logo:
         inputs["logo"] = logo
@@ -292,7 +357,7 @@ def credit_note_render_data(document: Document) -> dict[str, Any]:
         title=label("credit_note", language),
         meta=[
             [label("number", language), credit_note.number],
-            [label("issue_date", language), format_day(credit_note.issue_date, language)],
+            [label("credit_note_date", language), format_day(credit_note.issue_date, language)],
             [label("invoice", language), credit_note.invoice.number],
         ],
         intro=label("credits_invoice", language, number=credit_note.invoice.number),

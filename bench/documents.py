@@ -1,0 +1,257 @@
+"""Document benchmark (issue 3): one command, figures and ratios against a named baseline.
+
+    make bench                 # or: .venv/bin/python bench/documents.py --invoices 400
+
+1. Render only: the same Latin one-page invoice rendered warm by Typst (Remit's engine) and by
+   WeasyPrint (the baseline) in this run: median and p90 ms per PDF, and the ratio.
+2. End to end: N invoices issued through the real services (rules, gapless number, snapshot,
+   order, invoice, document row, email queued) and each rendered, stored (fsync'd) and chained,
+   on SQLite and on PostgreSQL, with 1 and 2 processes: invoices per second.
+Peak memory is the process's maximum resident set size. Bench databases are created and
+dropped by the script (SQLite in a temp dir, PostgreSQL database ``remit_bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import multiprocessing
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+_WARM_TIME = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+_WARM_DATA = {
+    "lang": "en", "title": "Invoice", "number": "WARM", "seller": {"name": "S", "lines": []},
+    "buyer_label": "Bill to", "buyer": {"name": "B", "lines": []}, "footer": "", "support": "",
+    "page_label": "Page", "notes_label": "Notes", "notes": "", "intro": "", "stamp": "",
+    "payment": None, "meta": [], "show_discount": False, "columns": ["#", "D", "Q", "U", "T", "A"],
+    "lines": [], "totals": [], "grand_total": ["Total", "0"], "tax_notes": [],
+}  # fmt: skip
+POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _setup(database_url: str, media: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["REMIT_MEDIA_ROOT"] = media
+    os.environ["REMIT_TASK_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remit.settings")
+    import django
+
+    django.setup()
+
+
+def _fresh_postgres() -> str:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute("DROP DATABASE IF EXISTS remit_bench WITH (FORCE)")
+        connection.execute("CREATE DATABASE remit_bench")
+    return f"{POSTGRES_SERVER}/remit_bench"
+
+
+def _prepare_world(accounts: int) -> list[int]:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from remit.billing.management.commands.remit_demo import _catalogue
+    from remit.billing.models import Account, BillingProfile
+
+    _catalogue()
+    ids = []
+    for index in range(accounts):
+        account = Account.objects.create(
+            name=f"Bench {index}", status="active", unpaid_invoice_limit=100
+        )
+        BillingProfile.objects.create(
+            account=account,
+            legal_name=f"Bench Customer {index} Ltd",
+            address_line1="10 Downing Street",
+            city="London",
+            postal_code="SW1A 2AA",
+            country="GB",
+            invoice_recipient_emails=["ap@example.com"],
+        )
+        ids.append(account.pk)
+    return ids
+
+
+def _issue(account_ids: list[int], count: int) -> None:
+    """Issue ``count`` invoices end to end, spreading them over the accounts."""
+    from remit.billing.actors import Actor
+    from remit.billing.models import Account
+    from remit.billing.services.orders import order_place
+    from remit.documents.models import Document
+    from remit.documents.services.archive import document_store
+
+    actor = Actor.system()
+    accounts = list(Account.objects.filter(pk__in=account_ids))
+    for index in range(count):
+        order = order_place(
+            account=accounts[index % len(accounts)],
+            actor=actor,
+            kind="credits",
+            payment_method="invoice",
+            credits=100 + index,
+        )
+        document = Document.objects.get(invoice=order.invoice)
+        document_store(document_id=document.pk)
+
+
+def _worker(
+    database_url: str, media: str, account_ids: list[int], count: int, barrier, times
+) -> None:  # type: ignore[no-untyped-def]
+    """One issuing process. It sets up Django and warms its own Typst compiler (the compiler's
+    threads do not survive fork, so every process builds its own), waits for the others, then
+    issues ``count`` invoices and reports when it started and finished."""
+    _setup(database_url, media)
+    from remit.documents.services.rendering import covered_codepoints, render_pdf
+
+    covered_codepoints()
+    render_pdf(template_version="1", data=_WARM_DATA, timestamp=_WARM_TIME)
+    barrier.wait()
+    start = time.perf_counter()
+    _issue(account_ids, count)
+    times.append((start, time.perf_counter()))
+
+
+def _end_to_end(label: str, database_url: str, invoices: int, processes: int) -> float:
+    media = tempfile.mkdtemp(prefix="remit-bench-media-")
+    _setup(database_url, media)
+    account_ids = _prepare_world(accounts=max(2, invoices // 20))
+    from django.db import connections
+
+    connections.close_all()
+    per_process = invoices // processes
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(processes)
+    with context.Manager() as manager:
+        times = manager.list()
+        shards = [account_ids[i::processes] for i in range(processes)]
+        workers = [
+            context.Process(
+                target=_worker, args=(database_url, media, shard, per_process, barrier, times)
+            )
+            for shard in shards
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+            if worker.exitcode != 0:
+                raise SystemExit(f"bench worker failed ({worker.exitcode})")
+        elapsed = max(end for _, end in times) - min(start for start, _ in times)
+    from remit.billing.models import Invoice
+    from remit.documents.models import ArchiveEntry
+    from remit.documents.services.archive import archive_verify
+
+    issued = Invoice.objects.count()
+    assert issued == per_process * processes, (issued, per_process * processes)
+    assert ArchiveEntry.objects.count() == issued
+    assert archive_verify().intact
+    shutil.rmtree(media, ignore_errors=True)
+    rate = issued / elapsed
+    print(
+        f"  {label:<34} {issued:>5} invoices in {elapsed:6.2f} s = {rate:7.1f} invoices/s",
+        flush=True,
+    )
+    return rate
+
+
+def _render_only(samples: int) -> None:
+    media = tempfile.mkdtemp(prefix="remit-bench-render-")
+    _setup(f"sqlite:///{media}/render.sqlite3", media)
+    account_ids = _prepare_world(accounts=1)
+    _issue(account_ids, 1)
+    from django.template import Context, Template
+
+    from remit.documents.models import Document
+    from remit.documents.services.rendering import document_render_data, render_pdf
+
+    document = Document.objects.get()
+    data = document_render_data(document)
+    template = Template((ROOT / "bench" / "invoice_weasyprint.html").read_text())
+
+    def typst_once() -> bytes:
+        return render_pdf(template_version="1", data=data, timestamp=document.render_timestamp)
+
+    def weasyprint_once() -> bytes:
+        import weasyprint
+
+        html = template.render(Context(data))
+        return weasyprint.HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+
+    results = {}
+    for name, render, count in (
+        ("Typst (Remit)", typst_once, samples),
+        ("WeasyPrint (baseline)", weasyprint_once, max(10, samples // 10)),
+    ):
+        render()  # warm
+        timings = []
+        for _ in range(count):
+            start = time.perf_counter()
+            pdf = render()
+            timings.append((time.perf_counter() - start) * 1000)
+        timings.sort()
+        median = statistics.median(timings)
+        p90 = timings[int(len(timings) * 0.9) - 1]
+        results[name] = median
+        print(
+            f"  {name:<22} median {median:7.2f} ms  p90 {p90:7.2f} ms  "
+            f"({count} renders, {len(pdf) / 1024:.0f} KiB)",
+            flush=True,
+        )
+    ratio = results["WeasyPrint (baseline)"] / results["Typst (Remit)"]
+    print(f"  Typst is {ratio:.1f}x faster than WeasyPrint on the same invoice")
+    print(f"  peak memory (max RSS of this process): {_peak_rss_mib():.0f} MiB", flush=True)
+    shutil.rmtree(media, ignore_errors=True)
+
+
+def _in_child(function, *args) -> None:  # type: ignore[no-untyped-def]
+    """Each measurement in its own process: its own Django set-up, database and peak RSS."""
+    process = multiprocessing.get_context("spawn").Process(target=function, args=args)
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise SystemExit(f"{function.__name__} failed with exit code {process.exitcode}")
+
+
+def _end_to_end_child(label: str, engine: str, invoices: int, processes: int) -> None:
+    if engine == "postgresql":
+        url = _fresh_postgres()
+    else:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='remit-bench-db-')}/bench.sqlite3"
+    _end_to_end(label, url, invoices, processes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=400)
+    parser.add_argument("--renders", type=int, default=200)
+    parser.add_argument("--skip-postgres", action="store_true")
+    options = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+    print(f"Remit document benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print("Render only (Latin one-page invoice, warm):")
+    _in_child(_render_only, options.renders)
+    print("End to end (rules, number, snapshot, render, store, chain, email queued):")
+    engines = ["sqlite"] + ([] if options.skip_postgres else ["postgresql"])
+    for engine in engines:
+        for processes in (1, 2):
+            label = f"{engine}, {processes} process{'es' if processes > 1 else ''}"
+            _in_child(_end_to_end_child, label, engine, options.invoices, processes)
+
+
+if __name__ == "__main__":
+    main()

@@ -76,7 +76,7 @@ def _logo_svg() -> str | None:
 @cache
 def covered_codepoints() -> frozenset[int]:
     """Every character some configured font can draw (PDF/A refuses undrawable glyphs)."""
-    from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]
+    from fontTools.ttLib import TTCollection, TTFont
 
     covered: set[int] = set()
     for directory in font_dirs():

@@ -183,13 +183,26 @@ def _render_only(samples: int) -> None:
     data = document_render_data(document)
     template = Template((ROOT / "bench" / "invoice_weasyprint.html").read_text())
 
+    counter = iter(range(1, 10**9))
+
+    def varied() -> dict:  # type: ignore[type-arg]
+        """A different invoice each time (number, line, total), so neither engine can reuse a
+        previous layout: Typst memoises identical inputs, which would flatter it."""
+        n = next(counter)
+        return {
+            **data,
+            "number": f"INV-2026-{n:06d}",
+            "lines": [{**data["lines"][0], "description": f"{100 + n} credits"}],
+            "grand_total": [data["grand_total"][0], f"${100 + n}.00"],
+        }
+
     def typst_once() -> bytes:
-        return render_pdf(template_version="1", data=data, timestamp=document.render_timestamp)
+        return render_pdf(template_version="1", data=varied(), timestamp=document.render_timestamp)
 
     def weasyprint_once() -> bytes:
         import weasyprint
 
-        html = template.render(Context(data))
+        html = template.render(Context(varied()))
         return weasyprint.HTML(string=html).write_pdf()  # type: ignore[no-any-return]
 
     results = {}

@@ -137,7 +137,15 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = env_str("REMIT_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# With REMIT_EMAIL_HOST set, mail goes out over SMTP; without it (the embedded default) each
+# message is written as a file to var/emails so nothing is lost and it can be inspected.
+EMAIL_BACKEND = env_str(
+    "REMIT_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env_str("REMIT_EMAIL_HOST", "")
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = str(VAR_DIR / "emails")
 EMAIL_HOST = env_str("REMIT_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("REMIT_EMAIL_PORT", 1025)
 EMAIL_HOST_USER = env_str("REMIT_EMAIL_USER", "")

@@ -9,7 +9,7 @@ the transaction the database's single write lock before its first read.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from remit.billing.models import Account, DocumentCounter, Invoice, Order
 
@@ -34,9 +34,28 @@ def invoice_lock(invoice_id: int) -> Invoice:
     return Invoice.objects.select_for_update().get(pk=invoice_id)
 
 
-def document_counter_lock(*, series: str, year: int) -> DocumentCounter:
+def document_counter_increment(*, series: str, year: int) -> int:
+    """Add one to the counter and return the new value, in one statement.
+
+    ``UPDATE ... RETURNING`` takes the row lock (PostgreSQL) and holds it until the transaction
+    ends, so the value cannot be handed out twice and a rollback gives it back. The first number
+    of a series/year creates the row (``ON CONFLICT DO NOTHING`` settles concurrent creators).
+    """
     _require_transaction()
-    counter, _created = DocumentCounter.objects.select_for_update().get_or_create(
-        series=series, year=year
-    )
-    return counter
+    table = DocumentCounter._meta.db_table
+    with connection.cursor() as cursor:
+        for _ in range(2):
+            cursor.execute(
+                f"UPDATE {table} SET last_sequence = last_sequence + 1 "  # noqa: S608 - table name is ours
+                "WHERE series = %s AND year = %s RETURNING last_sequence",
+                [series, year],
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                return int(row[0])
+            cursor.execute(
+                f"INSERT INTO {table} (series, year, last_sequence) VALUES (%s, %s, 0) "  # noqa: S608
+                "ON CONFLICT (series, year) DO NOTHING",
+                [series, year],
+            )
+    raise RuntimeError(f"Could not take a number in series {series} {year}")

@@ -12,8 +12,9 @@ def _entry_exists(order: Order, kind: str) -> bool:
 
 
 def credits_pending_add(*, order: Order) -> None:
-    """Credits bought by invoice show as pending until the invoice is paid."""
-    if order.credits and not _entry_exists(order, Kind.PURCHASE_PENDING):
+    """Credits bought by invoice show as pending until the invoice is paid. Called once, for
+    a new order; the unique (order, kind) constraint refuses a second pending entry."""
+    if order.credits:
         CreditLedgerEntry.objects.create(
             account_id=order.account_id,
             order=order,

@@ -9,7 +9,7 @@ from datetime import date
 
 from django.core.exceptions import ImproperlyConfigured
 
-from remit.billing.locks import document_counter_lock
+from remit.billing.locks import document_counter_increment
 from remit.core.config import billing_settings
 
 ALLOWED_FIELDS = frozenset({"year", "number"})
@@ -65,12 +65,10 @@ def document_number_take(*, series: Series, issue_date: date) -> DocumentNumber:
     """
     number_format = _number_format(series)
     counter_year = issue_date.year if "year" in number_format_fields(number_format) else 0
-    counter = document_counter_lock(series=series.value, year=counter_year)
-    counter.last_sequence += 1
-    counter.save(update_fields=["last_sequence"])
+    sequence = document_counter_increment(series=series.value, year=counter_year)
     return DocumentNumber(
         series=series.value,
         year=counter_year,
-        sequence=counter.last_sequence,
-        number=number_format.format(year=issue_date.year, number=counter.last_sequence),
+        sequence=sequence,
+        number=number_format.format(year=issue_date.year, number=sequence),
     )

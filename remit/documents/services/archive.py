@@ -18,9 +18,10 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from remit.billing.locks import document_counter_lock
+from remit.billing.locks import document_counter_increment
 from remit.billing.models import CreditNote, Invoice, Payment
 from remit.documents.models import ArchiveEntry, Document
 from remit.documents.services.rendering import CURRENT_TEMPLATE_VERSION, document_render
@@ -44,22 +45,19 @@ def _document_create(**fields: Any) -> Document:
 
 
 def document_request_invoice(*, invoice: Invoice, email_kind: str) -> Document:
-    """The PDF of the invoice's current revision, plus its email (issued or revised)."""
+    """The PDF of the invoice's current revision, plus its email (issued or revised); called
+    once per revision (a second call is refused by the one-document-per-revision constraint)."""
     from remit.documents.services.emails import email_queue
 
-    document = Document.objects.filter(
-        invoice=invoice, invoice_revision=invoice.revision, kind=Document.Kind.INVOICE
-    ).first()
-    if document is None:
-        document = _document_create(
-            kind=Document.Kind.INVOICE,
-            account_id=invoice.account_id,
-            invoice=invoice,
-            invoice_revision=invoice.revision,
-            number=invoice.number,
-            language=invoice.language,
-        )
-        _schedule_render(document)
+    document = _document_create(
+        kind=Document.Kind.INVOICE,
+        account=invoice.account,
+        invoice=invoice,
+        invoice_revision=invoice.revision,
+        number=invoice.number,
+        language=invoice.language,
+    )
+    _schedule_render(document)
     email_queue(document=document, kind=email_kind)
     return document
 
@@ -69,7 +67,7 @@ def document_request_credit_note(*, credit_note: CreditNote) -> Document:
 
     document = _document_create(
         kind=Document.Kind.CREDIT_NOTE,
-        account_id=credit_note.account_id,
+        account=credit_note.account,
         credit_note=credit_note,
         number=credit_note.number,
         language=credit_note.language,
@@ -84,7 +82,7 @@ def document_request_receipt(*, payment: Payment, invoice: Invoice) -> Document:
 
     document = _document_create(
         kind=Document.Kind.RECEIPT,
-        account_id=payment.account_id,
+        account=payment.account,
         invoice=invoice,
         payment=payment,
         number=invoice.number,
@@ -154,12 +152,11 @@ def document_key_fields(document: Document) -> dict[str, Any]:
             total_minor=source.total_minor,
             parties_sha256=_sha256_json({"seller": source.seller, "buyer": source.buyer}),
             lines_sha256=_sha256_json(
-                list(
-                    source.lines.values_list(
-                        "position", "description", "quantity", "unit_price_minor",
-                        "discount_minor", "net_minor", "tax_category", "tax_rate",
-                    )
-                )
+                [
+                    (line.position, line.description, line.quantity, line.unit_price_minor,
+                     line.discount_minor, line.net_minor, line.tax_category, line.tax_rate)
+                    for line in source.lines.all()
+                ]
             ),
         )  # fmt: skip
     if document.payment_id:
@@ -187,39 +184,51 @@ def chain_entry_hash(
     ).hexdigest()
 
 
+def _documents_with_sources() -> QuerySet[Document]:
+    """Documents with everything rendering and chaining read, in a fixed number of queries."""
+    return Document.objects.select_related(
+        "invoice__order", "credit_note__invoice", "payment"
+    ).prefetch_related(
+        "invoice__lines",
+        "invoice__tax_lines",
+        "invoice__revisions",
+        "credit_note__lines",
+        "credit_note__tax_lines",
+    )
+
+
 def document_store(*, document_id: int) -> Document:
     """Render and store a pending document (idempotent)."""
-    document = Document.objects.select_related("invoice", "credit_note", "payment").get(
-        pk=document_id
-    )
+    document = _documents_with_sources().get(pk=document_id)
     if document.status == Document.Status.STORED:
         return document
     content = document_render(document)
     digest = hashlib.sha256(content).hexdigest()
     name = _write_atomically(_storage_name(document), content)
+    key_fields = document_key_fields(document)
     with transaction.atomic():
-        counter = document_counter_lock(series=CHAIN_SERIES, year=0)
-        document = Document.objects.select_for_update().get(pk=document_id)
-        if document.status == Document.Status.STORED:
-            return document
+        locked = Document.objects.select_for_update().only("status").get(pk=document_id)
+        if locked.status == Document.Status.STORED:
+            return _documents_with_sources().get(pk=document_id)
+        position = document_counter_increment(series=CHAIN_SERIES, year=0)
         document.status = Document.Status.STORED
         document.file_name = name
         document.sha256 = digest
         document.size_bytes = len(content)
         document.stored_at = timezone.now()
         document.save(update_fields=["status", "file_name", "sha256", "size_bytes", "stored_at"])
-        previous = ArchiveEntry.objects.filter(position=counter.last_sequence).first()
-        counter.last_sequence += 1
-        counter.save(update_fields=["last_sequence"])
+        previous = (
+            ArchiveEntry.objects.filter(position=position - 1)
+            .values_list("entry_hash", flat=True)
+            .first()
+        ) or GENESIS_HASH
         ArchiveEntry.objects.create(
-            position=counter.last_sequence,
+            position=position,
             document=document,
-            previous_hash=previous.entry_hash if previous else GENESIS_HASH,
+            previous_hash=previous,
             document_sha256=digest,
             entry_hash=chain_entry_hash(
-                previous_hash=previous.entry_hash if previous else GENESIS_HASH,
-                document_sha256=digest,
-                key_fields=document_key_fields(document),
+                previous_hash=previous, document_sha256=digest, key_fields=key_fields
             ),
         )
         from remit.documents.services.emails import emails_schedule_for_document
@@ -252,9 +261,13 @@ def archive_verify() -> ArchiveVerification:
     """Walk the chain from the start; report the first link that does not hold."""
     previous_hash = GENESIS_HASH
     checked = 0
-    entries = ArchiveEntry.objects.select_related(
-        "document", "document__invoice", "document__credit_note", "document__payment"
-    ).order_by("position")
+    entries = (
+        ArchiveEntry.objects.select_related(
+            "document__invoice", "document__credit_note", "document__payment"
+        )
+        .prefetch_related("document__invoice__lines", "document__credit_note__lines")
+        .order_by("position")
+    )
     for entry in entries.iterator(chunk_size=500):
         checked += 1
         document = entry.document

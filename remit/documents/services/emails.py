@@ -50,12 +50,8 @@ def _message_id(document: Document, kind: str, resend_number: int) -> str:
 
 
 def email_queue(*, document: Document, kind: str, resend_number: int = 0) -> EmailMessage:
-    """Queue the email of ``kind`` for ``document`` (idempotent per document, kind, resend)."""
-    existing = EmailMessage.objects.filter(
-        document=document, kind=kind, resend_number=resend_number
-    ).first()
-    if existing is not None:
-        return existing
+    """Queue the email of ``kind`` for ``document``; once per (document, kind, resend number),
+    which the database enforces."""
     recipients = email_recipients(document.account)
     email = EmailMessage.objects.create(
         account_id=document.account_id,

@@ -19,7 +19,7 @@ import typst
 from babel import Locale
 from django.conf import settings
 
-from remit.billing.models import CreditNote, Invoice, InvoiceRevision, Order
+from remit.billing.models import CreditNote, Invoice, Order
 from remit.core.i18n import (
     BABEL_LOCALES,
     TYPST_LANGUAGES,
@@ -102,6 +102,12 @@ def printable(text: str) -> str:
     """Text as it can be typeset: characters no font has become U+FFFD, control characters
     (but line breaks) are dropped, and very long unbroken runs get invisible break points.
     The stored data keeps the original; only the picture of it changes."""
+    if (
+        text.isascii()
+        and text.isprintable()
+        and all(len(word) <= LONG_RUN for word in text.split())
+    ):
+        return text  # the common case: plain Latin text every font has
     covered = covered_codepoints()
     characters: list[str] = []
     run = 0
@@ -322,7 +328,7 @@ def invoice_render_data(document: Document) -> dict[str, Any]:
     invoice = document.invoice
     assert invoice is not None
     assert document.invoice_revision is not None
-    revision = InvoiceRevision.objects.get(invoice=invoice, revision=document.invoice_revision)
+    revision = next(r for r in invoice.revisions.all() if r.revision == document.invoice_revision)
     language = normalise_language(document.language)
     paid_at_issue = invoice.order.payment_method == Order.PaymentMethod.CARD
     meta = [

@@ -23,33 +23,38 @@ from django.utils import timezone
 
 from remit.billing.locks import document_counter_increment
 from remit.billing.models import CreditNote, Invoice, Payment
-from remit.documents.models import ArchiveEntry, Document
+from remit.documents.models import ArchiveEntry, Document, EmailMessage
 from remit.documents.services.rendering import CURRENT_TEMPLATE_VERSION, document_render
 
 CHAIN_SERIES = "archive"
 GENESIS_HASH = "0" * 64
 
 
-def _schedule_render(document: Document) -> None:
-    from remit.documents.tasks import document_store_task
+def _document_request(*, email_kind: str, **fields: Any) -> Document:
+    """Write a pending document and its queued email in the caller's transaction, and render it
+    after commit. Each business event calls this once; constraints refuse a second document."""
+    from remit.documents.services.emails import email_queue
 
-    transaction.on_commit(lambda: document_store_task.enqueue(document.pk))
-
-
-def _document_create(**fields: Any) -> Document:
-    return Document.objects.create(
+    document = Document.objects.create(
         template_version=CURRENT_TEMPLATE_VERSION,
         render_timestamp=timezone.now().replace(microsecond=0),
         **fields,
     )
+    transaction.on_commit(lambda: _enqueue_store(document.pk))
+    email_queue(document=document, kind=email_kind)
+    return document
+
+
+def _enqueue_store(document_id: int) -> None:
+    from remit.documents.tasks import document_store_task
+
+    document_store_task.enqueue(document_id)
 
 
 def document_request_invoice(*, invoice: Invoice, email_kind: str) -> Document:
-    """The PDF of the invoice's current revision, plus its email (issued or revised); called
-    once per revision (a second call is refused by the one-document-per-revision constraint)."""
-    from remit.documents.services.emails import email_queue
-
-    document = _document_create(
+    """The PDF of the invoice's current revision and its email (issued or revised)."""
+    return _document_request(
+        email_kind=email_kind,
         kind=Document.Kind.INVOICE,
         account=invoice.account,
         invoice=invoice,
@@ -57,30 +62,22 @@ def document_request_invoice(*, invoice: Invoice, email_kind: str) -> Document:
         number=invoice.number,
         language=invoice.language,
     )
-    _schedule_render(document)
-    email_queue(document=document, kind=email_kind)
-    return document
 
 
 def document_request_credit_note(*, credit_note: CreditNote) -> Document:
-    from remit.documents.services.emails import email_queue
-
-    document = _document_create(
+    return _document_request(
+        email_kind=EmailMessage.Kind.CREDIT_NOTE_ISSUED,
         kind=Document.Kind.CREDIT_NOTE,
         account=credit_note.account,
         credit_note=credit_note,
         number=credit_note.number,
         language=credit_note.language,
     )
-    _schedule_render(document)
-    email_queue(document=document, kind="credit_note_issued")
-    return document
 
 
 def document_request_receipt(*, payment: Payment, invoice: Invoice) -> Document:
-    from remit.documents.services.emails import email_queue
-
-    document = _document_create(
+    return _document_request(
+        email_kind=EmailMessage.Kind.PAYMENT_RECEIPT,
         kind=Document.Kind.RECEIPT,
         account=payment.account,
         invoice=invoice,
@@ -88,9 +85,6 @@ def document_request_receipt(*, payment: Payment, invoice: Invoice) -> Document:
         number=invoice.number,
         language=invoice.language,
     )
-    _schedule_render(document)
-    email_queue(document=document, kind="payment_receipt")
-    return document
 
 
 # --- storing ----------------------------------------------------------------------------------

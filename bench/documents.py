@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import logging
 import multiprocessing
 import os
 import resource
@@ -201,6 +202,8 @@ def _render_only(samples: int) -> None:
 
     def weasyprint_once() -> bytes:
         import weasyprint
+
+        logging.getLogger("fontTools").setLevel(logging.WARNING)
 
         html = template.render(Context(varied()))
         return weasyprint.HTML(string=html).write_pdf()  # type: ignore[no-any-return]

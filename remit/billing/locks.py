@@ -35,27 +35,21 @@ def invoice_lock(invoice_id: int) -> Invoice:
 
 
 def document_counter_increment(*, series: str, year: int) -> int:
-    """Add one to the counter and return the new value, in one statement.
+    """Add one to the counter (creating it at 1) and return the new value, in one statement.
 
-    ``UPDATE ... RETURNING`` takes the row lock (PostgreSQL) and holds it until the transaction
-    ends, so the value cannot be handed out twice and a rollback gives it back. The first number
-    of a series/year creates the row (``ON CONFLICT DO NOTHING`` settles concurrent creators).
+    The upsert takes the row lock and holds it until the transaction ends, so a value cannot be
+    handed out twice and a rollback gives it back (PostgreSQL; on SQLite the transaction already
+    holds the database's write lock). Concurrent first numbers of a series meet in ON CONFLICT.
     """
     _require_transaction()
     table = DocumentCounter._meta.db_table
     with connection.cursor() as cursor:
-        for _ in range(2):
-            cursor.execute(
-                f"UPDATE {table} SET last_sequence = last_sequence + 1 "  # noqa: S608 - table name is ours
-                "WHERE series = %s AND year = %s RETURNING last_sequence",
-                [series, year],
-            )
-            row = cursor.fetchone()
-            if row is not None:
-                return int(row[0])
-            cursor.execute(
-                f"INSERT INTO {table} (series, year, last_sequence) VALUES (%s, %s, 0) "  # noqa: S608
-                "ON CONFLICT (series, year) DO NOTHING",
-                [series, year],
-            )
-    raise RuntimeError(f"Could not take a number in series {series} {year}")
+        cursor.execute(
+            f"INSERT INTO {table} (series, year, last_sequence) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
+            "ON CONFLICT (series, year) DO UPDATE SET last_sequence = "
+            f"{table}.last_sequence + 1 RETURNING last_sequence",
+            [series, year],
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])

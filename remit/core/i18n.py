@@ -102,8 +102,6 @@ _LABELS: dict[str, dict[str, str]] = {
                         "es": "Esta factura rectificativa anula íntegramente la factura {number}.",
                         "ja": "本クレジットノートは請求書 {number} を全額取り消します。",
                         "zh-hans": "本贷项通知单全额冲销发票 {number}。"},
-    "reason": {"en": "Reason", "de": "Grund", "fr": "Motif", "es": "Motivo", "ja": "理由",
-               "zh-hans": "原因"},
     "receipt_text": {"en": "We received your payment of {amount} for invoice {number}. Thank you.",
                      "de": "Wir haben Ihre Zahlung über {amount} für Rechnung {number} "
                            "erhalten. Vielen Dank.",
@@ -236,11 +234,6 @@ def normalise_language(language: str) -> str:
 def label(key: str, language: str, **values: str) -> str:
     text = _LABELS[key][normalise_language(language)]
     return text.format(**values) if values else text
-
-
-def labels(language: str) -> dict[str, str]:
-    lang = normalise_language(language)
-    return {key: texts[lang] for key, texts in _LABELS.items()}
 
 
 def format_money(amount_minor: int, currency: str, language: str) -> str:

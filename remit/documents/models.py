@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.db.models import Q
 
@@ -90,9 +92,11 @@ class Document(ImmutableModel):
 
     @property
     def download_name(self) -> str:
+        """A safe file name: number formats may contain ``/`` (``FA/2026/00001``)."""
         suffix = f"-r{self.invoice_revision}" if (self.invoice_revision or 1) > 1 else ""
         prefix = "receipt-" if self.kind == self.Kind.RECEIPT else ""
-        return f"{prefix}{self.number}{suffix}.pdf"
+        number = re.sub(r"[^\w.-]+", "-", self.number).strip(".-") or str(self.pk)
+        return f"{prefix}{number}{suffix}.pdf"
 
 
 class ArchiveEntry(ImmutableModel):

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
-from remit.billing.models import Account
+from remit.billing.models import Account, InvoiceRevision
 from remit.documents.models import Document
 
 
@@ -23,24 +23,22 @@ def document_list_for_period(*, account: Account, start: date, end: date) -> Que
     )
 
 
-def document_latest_for_invoice(*, account: Account, invoice_id: int) -> Document | None:
-    """The stored PDF of an invoice's newest revision (what the *Invoice* button downloads)."""
-    return (
-        Document.objects.filter(account=account, invoice_id=invoice_id, kind=Document.Kind.INVOICE)
-        .order_by("-invoice_revision")
-        .first()
-    )
+def document_invoice_revision(document: Document) -> InvoiceRevision | None:
+    """The invoice revision a document shows: its own for an invoice PDF, the last one (the
+    revision the invoice had when paid) for a receipt, none for a credit note. Reads
+    ``invoice.revisions`` through the prefetch cache when the caller prefetched it."""
+    invoice = document.invoice
+    if invoice is None or document.kind == Document.Kind.CREDIT_NOTE:
+        return None
+    wanted = document.invoice_revision or invoice.revision
+    return next((r for r in invoice.revisions.all() if r.revision == wanted), None)
 
 
 def document_po_number(document: Document) -> str:
-    """The PO number the document shows: its invoice revision's (a receipt: the revision the
-    invoice had when paid, its last); a credit note: its invoice's."""
+    """The PO number the document shows (a credit note: its invoice's current one)."""
     if document.kind == Document.Kind.CREDIT_NOTE:
         assert document.credit_note is not None
         return document.credit_note.invoice.po_number
-    invoice = document.invoice
-    assert invoice is not None
-    revision = invoice.revisions.filter(
-        revision=document.invoice_revision or invoice.revision
-    ).first()
-    return revision.po_number if revision else invoice.po_number
+    revision = document_invoice_revision(document)
+    assert document.invoice is not None
+    return revision.po_number if revision else document.invoice.po_number

@@ -20,12 +20,8 @@ from remit.billing.services.po_numbers import invoice_po_number_revise, po_numbe
 from remit.documents.models import Document, EmailMessage
 from remit.documents.services import emails as email_services
 from remit.documents.services.archive import document_open
-from remit.documents.services.emails import (
-    MAX_ATTEMPTS,
-    documents_recover,
-    email_resend,
-    email_send,
-)
+from remit.documents.services.emails import MAX_ATTEMPTS, email_resend, email_send
+from remit.documents.services.recovery import documents_recover
 from tests.billing.helpers import (
     ACTOR,
     buy_credits_by_card,
@@ -219,7 +215,7 @@ def test_without_any_recipient_the_email_fails_and_nothing_is_sent(catalogue, sm
     assert email.attempts == 0
     assert email.last_error == "No recipients: no billing emails and no members"
     assert email_send(email_id=email.pk).status == EmailMessage.Status.FAILED
-    assert documents_recover() == {"documents_stored": 0, "emails_sent": 0}
+    assert documents_recover() == {"documents_stored": 0, "emails_sent": 0, "failed": 0}
     assert smtp_server.messages == []
 
 
@@ -413,9 +409,9 @@ def test_a_sent_message_is_never_sent_again(account, smtp_server, deliver, run_t
         assert email_send(email_id=email.pk).status == EmailMessage.Status.SENT
     assert run_tasks() == 0
     with on_commit():
-        assert documents_recover() == {"documents_stored": 0, "emails_sent": 0}
+        assert documents_recover() == {"documents_stored": 0, "emails_sent": 0, "failed": 0}
     with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
-        assert documents_recover() == {"documents_stored": 0, "emails_sent": 0}
+        assert documents_recover() == {"documents_stored": 0, "emails_sent": 0, "failed": 0}
 
     assert len(smtp_server.messages) == 1
     email.refresh_from_db()

@@ -23,12 +23,6 @@ from tests.billing.helpers import buy_credits_by_invoice
 
 pytestmark = pytest.mark.django_db
 
-BUG_NO_DISPOSITION = (
-    "BUG: document_pdf_response passes FileResponse an iterator (iter([bytes])); FileResponse "
-    "only sets Content-Disposition in set_headers(), which it calls for file-like objects, so "
-    "as_attachment/filename are ignored and the response has no Content-Disposition at all"
-)
-
 
 @pytest.fixture
 def pending_document(account) -> Document:

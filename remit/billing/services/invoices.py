@@ -208,7 +208,8 @@ def _reason_clean(reason_code: str, reason: str) -> str:
 def _credit_note_issue(
     *, account: Account, invoice: Invoice, actor: Actor, reason_code: str, reason: str
 ) -> CreditNote:
-    number = document_number_take(series=Series.CREDIT_NOTE, issue_date=timezone.localdate())
+    today = timezone.localdate()  # read once: number year and issue date must agree
+    number = document_number_take(series=Series.CREDIT_NOTE, issue_date=today)
     credit_note = CreditNote.objects.create(
         account=account,
         invoice=invoice,
@@ -216,7 +217,7 @@ def _credit_note_issue(
         year=number.year,
         sequence=number.sequence,
         number=number.number,
-        issue_date=timezone.localdate(),
+        issue_date=today,
         currency=invoice.currency,
         language=invoice.language,
         subtotal_minor=invoice.subtotal_minor,
@@ -278,6 +279,7 @@ def _invoice_void_locked(
             "voided.",
             details={"invoice": invoice.pk, "status": invoice.status},
         )
+    order = order_lock(invoice.order_id)  # before the credit-note counter: locks go down
     credit_note = _credit_note_issue(
         account=account, invoice=invoice, actor=actor, reason_code=reason_code, reason=reason
     )
@@ -286,7 +288,6 @@ def _invoice_void_locked(
     invoice.void_reason_code = reason_code
     invoice.void_reason = reason
     invoice.save(update_fields=["status", "voided_at", "void_reason_code", "void_reason"])
-    order = order_lock(invoice.order_id)
     order.status = Order.Status.CANCELLED
     order.cancelled_at = invoice.voided_at
     order.save(update_fields=["status", "cancelled_at"])

@@ -9,9 +9,12 @@ stores one file and one chain entry.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,11 +25,17 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from remit.billing.locks import document_counter_increment
-from remit.billing.models import CreditNote, Invoice, Payment
+from remit.billing.models import CreditNote, DocumentCounter, Invoice, Payment
 from remit.documents.models import ArchiveEntry, Document, EmailMessage
 from remit.documents.services.rendering import CURRENT_TEMPLATE_VERSION, document_render
 
 CHAIN_SERIES = "archive"
+
+
+class ArchiveBroken(RuntimeError):
+    """The chain cannot be extended because an earlier entry is missing."""
+
+
 GENESIS_HASH = "0" * 64
 
 
@@ -91,27 +100,36 @@ def document_request_receipt(*, payment: Payment, invoice: Invoice) -> Document:
 
 
 def _storage_name(document: Document) -> str:
-    return f"documents/{document.account_id}/{document.pk}-{document.download_name}"
+    """Built from ids only: number formats may contain ``/`` or other path characters."""
+    return f"documents/{document.account_id}/{document.pk}.pdf"
 
 
 def _write_atomically(name: str, content: bytes) -> str:
     """Write ``content`` under ``name``: a crash leaves either no file or the whole file.
 
-    On the filesystem the bytes go to a temporary sibling that is renamed into place; its name
-    is derived from the target, so a retry after a crash overwrites the leftover instead of
-    adding another. Object stores (S3) write objects atomically by themselves.
+    Called only by the worker holding the document's row lock. On the filesystem the bytes go
+    to a temporary sibling of its own (``.partial-<name>-<random>``) that is renamed into place;
+    leftovers of crashed attempts are removed once the file is in place. Object stores (S3)
+    write objects atomically by themselves.
     """
     storage = default_storage
     if isinstance(storage, FileSystemStorage):
         path = storage.path(name)
         directory, base = os.path.split(path)
         os.makedirs(directory, exist_ok=True)
-        temporary = os.path.join(directory, f".partial-{base}")
-        with open(temporary, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        temporary = os.path.join(directory, f".partial-{base}-{uuid.uuid4().hex}")
+        try:
+            with open(temporary, "wb") as stream:
+                stream.write(content)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        for leftover in glob.glob(os.path.join(directory, glob.escape(f".partial-{base}") + "*")):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
         return name
     if storage.exists(name):
         storage.delete(name)
@@ -125,7 +143,7 @@ def document_key_fields(document: Document) -> dict[str, Any]:
         "document": document.pk,
         "kind": document.kind,
         "account": document.account_id,
-        "number": document.number,
+        "document_number": document.number,
         "language": document.language,
         "template_version": document.template_version,
         "render_timestamp": document.render_timestamp.isoformat(),
@@ -138,7 +156,7 @@ def document_key_fields(document: Document) -> dict[str, Any]:
         fields["invoice_revision"] = document.invoice_revision
     if source is not None:
         fields.update(
-            number=source.number,
+            source_number=source.number,
             issue_date=source.issue_date.isoformat(),
             currency=source.currency,
             subtotal_minor=source.subtotal_minor,
@@ -192,18 +210,23 @@ def _documents_with_sources() -> QuerySet[Document]:
 
 
 def document_store(*, document_id: int) -> Document:
-    """Render and store a pending document (idempotent)."""
+    """Render and store a pending document (idempotent, safe beside other workers).
+
+    Rendering happens outside any lock; writing the file, marking the row stored and appending
+    to the chain happen under the document's row lock, so when two workers race the second finds
+    it stored and leaves the file alone.
+    """
     document = _documents_with_sources().get(pk=document_id)
     if document.status == Document.Status.STORED:
         return document
     content = document_render(document)
     digest = hashlib.sha256(content).hexdigest()
-    name = _write_atomically(_storage_name(document), content)
     key_fields = document_key_fields(document)
     with transaction.atomic():
         locked = Document.objects.select_for_update().only("status").get(pk=document_id)
         if locked.status == Document.Status.STORED:
             return _documents_with_sources().get(pk=document_id)
+        name = _write_atomically(_storage_name(document), content)
         position = document_counter_increment(series=CHAIN_SERIES, year=0)
         document.status = Document.Status.STORED
         document.file_name = name
@@ -215,7 +238,10 @@ def document_store(*, document_id: int) -> Document:
             ArchiveEntry.objects.filter(position=position - 1)
             .values_list("entry_hash", flat=True)
             .first()
-        ) or GENESIS_HASH
+        )
+        if previous is None and position > 1:
+            raise ArchiveBroken(f"Archive entry #{position - 1} is missing; run the verifier")
+        previous = previous or GENESIS_HASH
         ArchiveEntry.objects.create(
             position=position,
             document=document,
@@ -296,5 +322,14 @@ def archive_verify() -> ArchiveVerification:
     if unchained is not None:
         return ArchiveVerification(
             checked, checked + 1, f"{unchained}: stored but not in the chain"
+        )
+    chain_length = (
+        DocumentCounter.objects.filter(series=CHAIN_SERIES, year=0)
+        .values_list("last_sequence", flat=True)
+        .first()
+    ) or 0
+    if chain_length > checked:
+        return ArchiveVerification(
+            checked, checked + 1, f"entries #{checked + 1}–#{chain_length} are missing"
         )
     return ArchiveVerification(checked)

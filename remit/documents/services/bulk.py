@@ -136,7 +136,6 @@ def documents_csv_stream(*, account: Account, start: date, end: date) -> Iterabl
     writer = csv.writer(_Echo())
     yield "\ufeff"  # spreadsheets then read the file as UTF-8
     yield writer.writerow(CSV_HEADER)
-    for document in document_list_for_period(account=account, start=start, end=end).iterator(
-        chunk_size=500
-    ):
+    documents = document_list_for_period(account=account, start=start, end=end)
+    for document in documents.prefetch_related("invoice__revisions").iterator(chunk_size=500):
         yield writer.writerow(_csv_row(document))

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -21,8 +21,9 @@ from remit.documents.selectors import document_po_number
 from remit.documents.services.archive import document_open
 
 MAX_ATTEMPTS = 8
-# While one worker sends, others leave the message alone this long.
-SEND_LEASE = timedelta(minutes=5)
+# While one worker sends, others leave the message alone this long: far longer than an SMTP
+# conversation may take (EMAIL_TIMEOUT per network operation).
+SEND_LEASE = timedelta(minutes=10)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9.\-]")
@@ -72,12 +73,14 @@ def email_queue(*, document: Document, kind: str, resend_number: int = 0) -> Ema
 def email_resend(*, document: Document, kind: str = EmailMessage.Kind.RESEND) -> EmailMessage:
     """Send a document's email again (customer or support request, UC5/X2)."""
     with transaction.atomic():
-        Document.objects.select_for_update().get(pk=document.pk)
-        latest = EmailMessage.objects.filter(document=document, kind=kind).aggregate(
+        # The locked row, not the caller's copy: whether to schedule the send depends on its
+        # current status.
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        latest = EmailMessage.objects.filter(document=locked, kind=kind).aggregate(
             latest=Max("resend_number")
         )["latest"]
         return email_queue(
-            document=document, kind=kind, resend_number=1 if latest is None else latest + 1
+            document=locked, kind=kind, resend_number=1 if latest is None else latest + 1
         )
 
 
@@ -203,6 +206,10 @@ def _retry_delay(attempts: int) -> timedelta:
     return min(MAX_RETRY, FIRST_RETRY * (2 ** max(0, attempts - 1)))
 
 
+def _holds_lease(email: EmailMessage, attempt: int) -> bool:
+    return email.status == EmailMessage.Status.SENDING and email.attempts == attempt
+
+
 def email_send(*, email_id: int) -> EmailMessage:
     """Send one queued email (idempotent; see the module docstring)."""
     now = timezone.now()
@@ -217,6 +224,7 @@ def email_send(*, email_id: int) -> EmailMessage:
         email.attempts += 1
         email.next_attempt_at = now + SEND_LEASE
         email.save(update_fields=["status", "attempts", "next_attempt_at"])
+    attempt = email.attempts
     email = EmailMessage.objects.select_related(
         "document__invoice", "document__credit_note__invoice", "document__payment"
     ).get(pk=email_id)
@@ -225,6 +233,8 @@ def email_send(*, email_id: int) -> EmailMessage:
     except Exception as error:  # any delivery failure is retried, never lost
         with transaction.atomic():
             email = EmailMessage.objects.select_for_update().get(pk=email_id)
+            if not _holds_lease(email, attempt):
+                return email  # a later attempt took over after our lease ran out
             email.last_error = f"{type(error).__name__}: {error}"[:2000]
             if email.attempts >= MAX_ATTEMPTS:
                 email.status = EmailMessage.Status.FAILED
@@ -237,37 +247,11 @@ def email_send(*, email_id: int) -> EmailMessage:
         return email
     with transaction.atomic():
         email = EmailMessage.objects.select_for_update().get(pk=email_id)
+        if email.status == EmailMessage.Status.SENT:
+            return email
         email.status = EmailMessage.Status.SENT
         email.sent_at = timezone.now()
         email.next_attempt_at = None
         email.last_error = ""
         email.save(update_fields=["status", "sent_at", "next_attempt_at", "last_error"])
     return email
-
-
-def documents_recover(*, older_than: timedelta = timedelta(0)) -> dict[str, int]:
-    """Finish work a dead worker left behind: store pending documents, send due emails.
-
-    Run at worker start and periodically; safe beside live workers because storing and sending
-    are idempotent and locked.
-    """
-    from remit.documents.services.archive import document_store
-
-    cutoff = timezone.now() - older_than
-    stored = 0
-    for document_id in Document.objects.filter(
-        status=Document.Status.PENDING, created_at__lte=cutoff
-    ).values_list("pk", flat=True):
-        document_store(document_id=document_id)
-        stored += 1
-    sent = 0
-    due = EmailMessage.objects.filter(
-        Q(status=EmailMessage.Status.QUEUED) | Q(status=EmailMessage.Status.SENDING),
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()),
-        document__status=Document.Status.STORED,
-        created_at__lte=cutoff,
-    )
-    for email_id in due.values_list("pk", flat=True):
-        if email_send(email_id=email_id).status == EmailMessage.Status.SENT:
-            sent += 1
-    return {"documents_stored": stored, "emails_sent": sent}

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import typst
 from babel import Locale
 from django.conf import settings
+from django.utils import timezone
 
 from remit.billing.models import CreditNote, Invoice, Order
 from remit.core.i18n import (
@@ -31,6 +32,7 @@ from remit.core.i18n import (
     normalise_language,
 )
 from remit.documents.models import Document
+from remit.documents.selectors import document_invoice_revision
 
 CURRENT_TEMPLATE_VERSION = "1"
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "templates" / "typst"
@@ -328,7 +330,8 @@ def invoice_render_data(document: Document) -> dict[str, Any]:
     invoice = document.invoice
     assert invoice is not None
     assert document.invoice_revision is not None
-    revision = next(r for r in invoice.revisions.all() if r.revision == document.invoice_revision)
+    revision = document_invoice_revision(document)
+    assert revision is not None
     language = normalise_language(document.language)
     paid_at_issue = invoice.order.payment_method == Order.PaymentMethod.CARD
     meta = [
@@ -384,7 +387,10 @@ def receipt_render_data(document: Document) -> dict[str, Any]:
         title=label("receipt", language),
         meta=[
             [label("invoice", language), invoice.number],
-            [label("paid_on", language), format_day(payment.received_at.date(), language)],
+            [
+                label("paid_on", language),
+                format_day(timezone.localtime(payment.received_at).date(), language),
+            ],
             [label("payment_method", language), label(f"method_{payment.method}", language)],
             [label("reference", language), payment.provider_reference],
         ],

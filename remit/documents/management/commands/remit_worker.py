@@ -6,6 +6,7 @@ then process the task queue. ``--once`` does one round and exits.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 from typing import Any
@@ -13,7 +14,9 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from remit.documents.services.emails import documents_recover
+from remit.documents.services.recovery import documents_recover
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -31,9 +34,13 @@ class Command(BaseCommand):
             if time.monotonic() - last_sweep >= options["sweep"]:
                 # At start anything pending is fair game; later only what a live worker would
                 # have finished by now.
-                found = documents_recover(older_than=timedelta(0 if first else 120))
-                if any(found.values()):
-                    self.stdout.write(f"Recovered: {found}")
+                try:
+                    found = documents_recover(older_than=timedelta(0 if first else 120))
+                except Exception:  # the task loop below must run whatever the sweep hit
+                    logger.exception("Recovery sweep failed")
+                else:
+                    if any(found.values()):
+                        self.stdout.write(f"Recovered: {found}")
                 last_sweep, first = time.monotonic(), False
             call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
             if options["once"]:

@@ -232,6 +232,7 @@ def test_the_csv_has_the_header_and_one_row_per_document(history):
         "type": "invoice",
         "number": d["january"].number,
         "revision": "1",
+        "latest_revision": "yes",
         "issue_date": "2026-01-01",
         "due_date": "2026-01-31",
         "status": "issued",
@@ -255,7 +256,7 @@ def test_the_csv_has_the_header_and_one_row_per_document(history):
     assert receipt["paid_at"] == history.payments["june"].received_at.isoformat()
     assert receipt["paid_at"].startswith("2026-01-02T08:00:00")
     assert receipt["po_number"] == "PO-2025"
-    assert receipt["total"] == "100.00"
+    assert (receipt["subtotal"], receipt["tax"], receipt["total"]) == ("", "", "100.00")
     assert receipt["sha256"] == d["receipt"].sha256
     credit_note = _row(rows, d["credit_note"].number, "credit_note")
     assert credit_note["issue_date"] == "2026-01-05"
@@ -265,7 +266,7 @@ def test_the_csv_has_the_header_and_one_row_per_document(history):
         "",
         "",
     )
-    assert credit_note["total"] == "200.00"
+    assert (credit_note["subtotal"], credit_note["total"]) == ("-200.00", "-200.00")
     assert credit_note["sha256"] == d["credit_note"].sha256
     # The period and the account filter are the ZIP's.
     assert _csv_rows(history.account, date(2024, 1, 1), date(2024, 12, 31)) == []
@@ -421,4 +422,6 @@ def test_the_csv_row_of_a_receipt_carries_the_po_number_the_invoice_had_when_pai
     by_revision = {row[2]: row for row in rows if row[0] == "invoice"}
     assert by_revision["1"][CSV_HEADER.index("po_number")] == "PO-OLD"
     assert by_revision["2"][CSV_HEADER.index("po_number")] == "PO-NEW"
+    latest = CSV_HEADER.index("latest_revision")
+    assert (by_revision["1"][latest], by_revision["2"][latest]) == ("no", "yes")
     assert _row(rows, invoice.number, "receipt")["po_number"] == "PO-NEW"

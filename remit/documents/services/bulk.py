@@ -87,15 +87,31 @@ class _Echo:
         return value
 
 
+# One row per document. To total a period: invoice rows with latest_revision "yes" (earlier
+# revisions repeat the same amounts) plus credit-note rows, whose amounts are negative; receipt
+# rows carry the payment received, not a new charge.
 CSV_HEADER = (
-    "type", "number", "revision", "issue_date", "due_date", "status", "currency", "subtotal",
-    "tax", "total", "po_number", "buyer", "buyer_tax_id", "buyer_country", "related_invoice",
-    "paid_at", "sha256",
+    "type", "number", "revision", "latest_revision", "issue_date", "due_date", "status",
+    "currency", "subtotal", "tax", "total", "po_number", "buyer", "buyer_tax_id",
+    "buyer_country", "related_invoice", "paid_at", "sha256",
 )  # fmt: skip
+
+
+def _csv_amounts(document: Document, source: Invoice | CreditNote) -> list[str]:
+    currency = source.currency
+    if document.kind == Document.Kind.RECEIPT:
+        assert document.payment is not None
+        return ["", "", minor_to_decimal_string(document.payment.amount_minor, currency)]
+    sign = -1 if document.kind == Document.Kind.CREDIT_NOTE else 1
+    return [
+        minor_to_decimal_string(sign * amount, currency)
+        for amount in (source.subtotal_minor, source.tax_minor, source.total_minor)
+    ]
 
 
 def _csv_row(document: Document) -> list[str]:
     source: Invoice | CreditNote
+    latest = ""
     if document.kind == Document.Kind.CREDIT_NOTE:
         assert document.credit_note is not None
         source = document.credit_note
@@ -110,18 +126,18 @@ def _csv_row(document: Document) -> list[str]:
         paid_at = invoice.paid_at.isoformat() if invoice.paid_at else ""
         if document.kind == Document.Kind.RECEIPT and document.payment is not None:
             paid_at = document.payment.received_at.isoformat()
-    currency = source.currency
+        if document.kind == Document.Kind.INVOICE:
+            latest = "yes" if document.invoice_revision == invoice.revision else "no"
     return [
         document.kind,
         document.number,
         str(document.invoice_revision or ""),
+        latest,
         source.issue_date.isoformat(),
         due,
         status,
-        currency,
-        minor_to_decimal_string(source.subtotal_minor, currency),
-        minor_to_decimal_string(source.tax_minor, currency),
-        minor_to_decimal_string(source.total_minor, currency),
+        source.currency,
+        *_csv_amounts(document, source),
         csv_safe(document_po_number(document)),
         csv_safe(source.buyer.get("legal_name", "")),
         csv_safe(source.buyer.get("tax_id", "")),

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages Remit needs beyond Python: fonts for PDF documents (Latin, Arabic/Hebrew, CJK)
-# and poppler-utils (pdftotext, used by the tests to read PDFs back). Installs only what is
+# poppler-utils (pdftotext, used by the tests to read PDFs back) and HarfBuzz-Subset (so the
+# benchmark's WeasyPrint baseline is not slowed by fontTools subsetting). Installs only what is
 # missing; needs root (or sudo) the first time.
 set -euo pipefail
-packages=(fonts-inter fonts-dejavu-core fonts-wqy-microhei fonts-tlwg-garuda-ttf poppler-utils)
+packages=(fonts-inter fonts-dejavu-core fonts-wqy-microhei fonts-tlwg-garuda-ttf poppler-utils libharfbuzz-subset0)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

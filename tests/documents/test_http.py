@@ -137,6 +137,6 @@ def test_the_csv_response_of_a_year(account, stored_document):
     assert body.startswith(b"\xef\xbb\xbf")  # the UTF-8 byte order mark
     header, row, end = body.decode("utf-8-sig").split("\r\n")
     assert header == ",".join(CSV_HEADER)
-    assert row.startswith(f"invoice,{stored_document.number},1,2026-03-10,")
+    assert row.startswith(f"invoice,{stored_document.number},1,yes,2026-03-10,")
     assert row.endswith(f",{stored_document.sha256}")
     assert end == ""

@@ -27,6 +27,7 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py createcachetable
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py remit_demo
 	$(PY) manage.py remit_serve --host $(HOST) --port $(PORT)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "remit.billing",
     "remit.documents",
+    "remit.usercenter",
 ]
 
 MIDDLEWARE = [
@@ -51,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "remit.core.middleware.security_headers",
 ]
 
 ROOT_URLCONF = "remit.urls"
@@ -100,6 +102,20 @@ def _database_config() -> dict:
 
 
 DATABASES = {"default": _database_config()}
+
+# Shared by every web process (login throttling): the database, until Redis is configured (O2).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "remit_cache",
+    }
+}
+LOGIN_URL = "usercenter:login"
+LOGIN_REDIRECT_URL = "usercenter:orders"
+LOGOUT_REDIRECT_URL = "usercenter:login"
+# UC1: failed sign-ins allowed per email and per address before a pause of this many seconds.
+REMIT_LOGIN_ATTEMPTS = env_int("REMIT_LOGIN_ATTEMPTS", 5)
+REMIT_LOGIN_LOCKOUT_SECONDS = env_int("REMIT_LOGIN_LOCKOUT_SECONDS", 900)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

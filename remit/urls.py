@@ -1,9 +1,11 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from remit.core.health import health
 
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("remit.usercenter.urls")),
 ]

@@ -43,3 +43,9 @@ def order_list_for_account(
             | Q(po_number__icontains=term)
         )
     return orders
+
+
+def order_years_for_account(*, account: Account) -> list[int]:
+    """Years that have listed orders, newest first (the year filter's choices)."""
+    dates = order_list_for_account(account=account).dates("created_at", "year", order="DESC")
+    return [day.year for day in dates]

@@ -333,3 +333,14 @@ def archive_verify() -> ArchiveVerification:
             checked, checked + 1, f"entries #{checked + 1}–#{chain_length} are missing"
         )
     return ArchiveVerification(checked)
+
+
+def invoice_document_ready(*, invoice: Invoice) -> Document:
+    """The stored PDF of the invoice's current revision, storing it now if the worker has not
+    yet (the customer is waiting for the download; storing is idempotent)."""
+    document = Document.objects.get(
+        invoice=invoice, kind=Document.Kind.INVOICE, invoice_revision=invoice.revision
+    )
+    if document.status != Document.Status.STORED:
+        document = document_store(document_id=document.pk)
+    return document

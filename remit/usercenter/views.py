@@ -1,0 +1,183 @@
+"""User Center pages. Each view resolves the signed-in customer's account, calls one service or
+selector, and turns typed domain errors into messages; every lookup is scoped to the account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from remit.billing.actors import Actor
+from remit.billing.models import Account, Invoice, Order
+from remit.billing.selectors.accounts import account_for_user
+from remit.billing.selectors.orders import order_list_for_account, order_years_for_account
+from remit.billing.services.invoices import invoice_for_order
+from remit.core.errors import (
+    BillingProfileRequired,
+    OrderInvoicedByPaymentPlatform,
+    OrderNotPaid,
+    ValidationFailed,
+)
+from remit.documents.http import document_pdf_response
+from remit.documents.models import Document
+from remit.documents.services.archive import invoice_document_ready
+from remit.documents.services.rendering import document_render_data
+from remit.usercenter.forms import BillingProfileForm
+
+ORDERS_PER_PAGE = 20
+STATUS_FILTERS = ("paid", "unpaid", "void")
+
+View = Callable[..., HttpResponseBase]
+
+
+def account_required(view: View) -> View:
+    """Signed in and member of an account; the account is passed to the view."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        account = account_for_user(request.user)
+        if account is None:
+            return render(request, "usercenter/no_account.html", status=403)
+        return view(request, account, *args, **kwargs)
+
+    return wrapper
+
+
+def support_context() -> dict[str, str]:
+    return {
+        "support_email": settings.REMIT_SUPPORT_EMAIL,
+        "support_phone": settings.REMIT_SUPPORT_PHONE,
+    }
+
+
+def _filters(request: HttpRequest, years: list[int]) -> dict[str, Any]:
+    status = request.GET.get("status", "")
+    year_text = request.GET.get("year", "")
+    year = int(year_text) if year_text.isdigit() and int(year_text) in years else None
+    return {
+        "status": status if status in STATUS_FILTERS else "",
+        "year": year,
+        "q": request.GET.get("q", "").strip()[:64],
+    }
+
+
+def _orders_page(
+    request: HttpRequest,
+    account: Account,
+    *,
+    gate_order: Order | None = None,
+    gate_form: BillingProfileForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    years = order_years_for_account(account=account)
+    filters = _filters(request, years)
+    orders = order_list_for_account(
+        account=account,
+        status=filters["status"] or None,
+        year=filters["year"],
+        search=filters["q"],
+    )
+    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    ready = None
+    ready_id = request.GET.get("ready", "")
+    if ready_id.isdigit():
+        ready = Document.objects.filter(
+            account=account, pk=int(ready_id), status=Document.Status.STORED
+        ).first()
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "usercenter/orders.html",
+        {
+            "account": account,
+            "page": page,
+            "filters": filters,
+            "years": years,
+            "status_filters": STATUS_FILTERS,
+            "query_without_page": query.urlencode(),
+            "gate_order": gate_order,
+            "gate_form": gate_form,
+            "ready_document": ready,
+            **support_context(),
+        },
+        status=status,
+    )
+
+
+@account_required
+def orders(request: HttpRequest, account: Account) -> HttpResponse:
+    """Orders & Invoices (UC2, UC6)."""
+    return _orders_page(request, account)
+
+
+def _invoice_ready_redirect(invoice: Invoice) -> HttpResponse:
+    document = invoice_document_ready(invoice=invoice)
+    return redirect(f"{reverse('usercenter:orders')}?ready={document.pk}")
+
+
+@account_required
+@require_http_methods(["GET", "POST"])
+def order_invoice(request: HttpRequest, account: Account, order_id: int) -> HttpResponse:
+    """The *Invoice* button (UC3): the invoice of an order, behind the billing-information gate
+    the first time. GET with a billing profile (or an existing invoice) goes straight to it."""
+    order = get_object_or_404(Order, pk=order_id, account=account)
+    actor = Actor.for_user(request.user)
+    form = BillingProfileForm(request.POST) if request.method == "POST" else None
+    try:
+        if form is not None:
+            if not form.is_valid():
+                return _orders_page(request, account, gate_order=order, gate_form=form, status=400)
+            invoice = invoice_for_order(order=order, actor=actor, billing_profile=form.to_input())
+        else:
+            invoice = invoice_for_order(order=order, actor=actor)
+    except BillingProfileRequired:
+        return _orders_page(request, account, gate_order=order, gate_form=BillingProfileForm())
+    except ValidationFailed as error:
+        assert form is not None
+        form.add_service_errors(error)
+        return _orders_page(request, account, gate_order=order, gate_form=form, status=400)
+    except OrderInvoicedByPaymentPlatform:
+        messages.info(
+            request,
+            _("This order was invoiced by the payment platform; the invoice was emailed to you."),
+        )
+        return redirect("usercenter:orders")
+    except OrderNotPaid:
+        messages.warning(
+            request, _("This order has not been paid, so there is no invoice for it yet.")
+        )
+        return redirect("usercenter:orders")
+    return _invoice_ready_redirect(invoice)
+
+
+@account_required
+def document_pdf(request: HttpRequest, account: Account, document_id: int) -> HttpResponseBase:
+    """A stored PDF, exactly the archived bytes (UC4)."""
+    document = get_object_or_404(
+        Document, pk=document_id, account=account, status=Document.Status.STORED
+    )
+    return document_pdf_response(document, inline=request.GET.get("inline") == "1")
+
+
+@account_required
+def invoice_print(request: HttpRequest, account: Account, invoice_id: int) -> HttpResponse:
+    """A print-friendly HTML view of the invoice's current revision (Print → Save as PDF)."""
+    invoice = get_object_or_404(Invoice, pk=invoice_id, account=account)
+    document = invoice_document_ready(invoice=invoice)
+    return render(
+        request,
+        "usercenter/invoice_print.html",
+        {"data": document_render_data(document), "document": document},
+    )

@@ -116,7 +116,7 @@ def quote_plan(
         kind=Order.Kind.SUBSCRIPTION,
         currency=currency,
         description=label(
-            "line_plan",
+            "line_plan_one_month" if term_months == 1 else "line_plan",
             language,
             plan=plan_size.plan.name,
             size=plan_size.name,

@@ -358,6 +358,7 @@ def test_a_one_month_term_cannot_be_bought_by_invoice_but_can_by_card(account, c
         term_months=1,
     )
     assert order.total_minor == 4_900
+    assert order.description.startswith("Pro 50,000 emails, 1 month (")
 
 
 def test_a_plan_needs_a_size_and_an_offered_term(account, catalogue):

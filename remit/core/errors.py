@@ -100,5 +100,11 @@ class ExternalOrderConflict(DomainError):
     code = "external_order_conflict"
 
 
+class PortalLinkInvalid(DomainError):
+    """Unknown, expired or already used: deliberately one error, so nothing leaks."""
+
+    code = "portal_link_invalid"
+
+
 class PurchaseOrderNumberExists(DomainError):
     code = "po_number_exists"

@@ -51,6 +51,7 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("portal/<str:token>/", views.portal_link, name="portal_link"),
     path("orders/", views.orders, name="orders"),
     path("orders/<int:order_id>/invoice/", views.order_invoice, name="order_invoice"),
     path("documents/<int:document_id>.pdf", views.document_pdf, name="document_pdf"),

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -22,10 +23,12 @@ from remit.billing.models import Account, Invoice, Order
 from remit.billing.selectors.accounts import account_for_user
 from remit.billing.selectors.orders import order_list_for_account, order_years_for_account
 from remit.billing.services.invoices import invoice_for_order
+from remit.billing.services.portal_links import portal_link_consume
 from remit.core.errors import (
     BillingProfileRequired,
     OrderInvoicedByPaymentPlatform,
     OrderNotPaid,
+    PortalLinkInvalid,
     ValidationFailed,
 )
 from remit.documents.http import document_pdf_response
@@ -181,3 +184,17 @@ def invoice_print(request: HttpRequest, account: Account, invoice_id: int) -> Ht
         "usercenter/invoice_print.html",
         {"data": document_render_data(document), "document": document},
     )
+
+
+@require_http_methods(["GET", "POST"])
+def portal_link(request: HttpRequest, token: str) -> HttpResponse:
+    """UC1: a one-time sign-in link. GET only shows a button (auto-pressed by the page's script),
+    so link previewers and mail scanners that fetch URLs cannot use the link up; POST uses it."""
+    if request.method == "GET":
+        return render(request, "usercenter/portal_link.html", {"token": token})
+    try:
+        link = portal_link_consume(token=token)
+    except PortalLinkInvalid:
+        return render(request, "usercenter/portal_link_invalid.html", support_context(), status=410)
+    login(request, link.user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(link.next_path)

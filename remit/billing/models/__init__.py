@@ -14,6 +14,7 @@ from remit.billing.models.documents import (
 )
 from remit.billing.models.orders import Order
 from remit.billing.models.payments import CreditLedgerEntry, Payment
+from remit.billing.models.portal import PortalLink
 
 __all__ = [
     "Account",
@@ -35,6 +36,7 @@ __all__ = [
     "Plan",
     "PlanPrice",
     "PlanSize",
+    "PortalLink",
     "PurchaseOrderNumber",
     "TaxCategory",
     "Term",

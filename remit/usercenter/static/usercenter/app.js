@@ -17,6 +17,10 @@ document.addEventListener("DOMContentLoaded", () => {
     gate.querySelector("form").addEventListener("submit", () => { gate.dataset.submitted = "1"; });
   }
 
+  // One-time sign-in links: press "Continue" for the customer.
+  const portal = document.querySelector("form[data-autosubmit-form]");
+  if (portal) { portal.submit(); }
+
   // A freshly issued invoice downloads by itself (the link stays for a second try).
   const ready = document.querySelector("a[data-auto-download]");
   if (ready) { ready.click(); }

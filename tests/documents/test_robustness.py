@@ -3,7 +3,6 @@ expired leases, tampering the chain cannot see, and awkward number formats."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from remit.documents.services.bulk import documents_csv_stream, documents_zip_st
 from remit.documents.services.emails import email_resend, email_send
 from remit.documents.services.recovery import documents_recover
 from tests.billing.helpers import buy_credits_by_invoice
+from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory, BillingProfileFactory
 
 
@@ -56,25 +56,10 @@ def test_the_sweep_goes_on_past_a_document_that_cannot_render(catalogue, monkeyp
 @pytest.mark.django_db(transaction=True)
 def test_workers_racing_to_store_one_document_store_it_once(account, media_root):
     document = _pending_document(account)
-    barrier = threading.Barrier(6)
-    errors: list[BaseException] = []
 
-    def store() -> None:
-        try:
-            barrier.wait()
-            document_store(document_id=document.pk)
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connection.close()
+    outcomes = run_concurrently([lambda: document_store(document_id=document.pk)] * 6)
 
-    threads = [threading.Thread(target=store) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    assert errors == []
+    assert [outcome.error for outcome in outcomes] == [None] * 6
     document.refresh_from_db()
     assert document.status == Document.Status.STORED
     assert ArchiveEntry.objects.filter(document=document).count() == 1

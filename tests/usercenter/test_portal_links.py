@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from remit.billing.actors import Actor
 from remit.billing.models import PortalLink
 from remit.billing.services.portal_links import portal_link_consume, portal_link_create
-from remit.core.errors import PortalLinkInvalid, ValidationFailed
+from remit.core.errors import ValidationFailed
+from tests.concurrency import run_concurrently
 from tests.factories import MembershipFactory, UserFactory
 
 ACTOR = Actor.api_key("backend")
@@ -101,23 +100,9 @@ def test_links_are_only_for_members_of_the_account(account):
 @pytest.mark.django_db(transaction=True)
 def test_a_link_used_twice_at_the_same_moment_works_once(account, member):
     token = portal_link_create(account=account, user=member, actor=ACTOR).token
-    barrier = threading.Barrier(8)
-    outcomes: list[str] = []
 
-    def use() -> None:
-        try:
-            barrier.wait()
-            portal_link_consume(token=token)
-            outcomes.append("ok")
-        except PortalLinkInvalid:
-            outcomes.append("invalid")
-        finally:
-            connection.close()
+    outcomes = run_concurrently([lambda: portal_link_consume(token=token)] * 8)
 
-    threads = [threading.Thread(target=use) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert sorted(outcomes) == ["invalid"] * 7 + ["ok"]
+    assert sorted(type(o.error).__name__ if o.error else "ok" for o in outcomes) == (
+        ["PortalLinkInvalid"] * 7 + ["ok"]
+    )

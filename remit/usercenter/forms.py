@@ -132,3 +132,13 @@ class BillingProfileForm(forms.Form):
         for field, messages in error.field_errors.items():
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
+
+
+class PurchaseOrderNumberForm(forms.Form):
+    """Add or edit a PO number (X3)."""
+
+    value = forms.CharField(label=_("PO number"), max_length=64)
+    make_default = forms.BooleanField(label=_("Use as default for new invoices"), required=False)
+    apply_to_unpaid = forms.BooleanField(
+        label=_("Apply this PO number to any unpaid invoices"), required=False
+    )

@@ -53,6 +53,16 @@ urlpatterns = [
     ),
     path("portal/<str:token>/", views.portal_link, name="portal_link"),
     path("orders/", views.orders, name="orders"),
+    path("settings/billing/", views.settings_billing, name="settings_billing"),
+    path(
+        "settings/billing/details/", views.settings_billing_profile, name="settings_billing_profile"
+    ),
+    path("settings/billing/po-numbers/", views.settings_po_number_add, name="settings_po_add"),
+    path(
+        "settings/billing/po-numbers/<int:po_id>/",
+        views.settings_po_number_change,
+        name="settings_po_change",
+    ),
     path("orders/<int:order_id>/invoice/", views.order_invoice, name="order_invoice"),
     path("documents/<int:document_id>.pdf", views.document_pdf, name="document_pdf"),
     path("invoices/<int:invoice_id>/print/", views.invoice_print, name="invoice_print"),

@@ -19,23 +19,32 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from remit.billing.actors import Actor
-from remit.billing.models import Account, Invoice, Order
+from remit.billing.models import Account, Invoice, Order, PurchaseOrderNumber
 from remit.billing.selectors.accounts import account_for_user
 from remit.billing.selectors.orders import order_list_for_account, order_years_for_account
+from remit.billing.selectors.po_numbers import po_number_list
+from remit.billing.services.billing_profiles import billing_profile_set
 from remit.billing.services.invoices import invoice_for_order
+from remit.billing.services.po_numbers import (
+    PurchaseOrderNumberChange,
+    po_number_add,
+    po_number_delete,
+    po_number_update,
+)
 from remit.billing.services.portal_links import portal_link_consume
 from remit.core.errors import (
     BillingProfileRequired,
     OrderInvoicedByPaymentPlatform,
     OrderNotPaid,
     PortalLinkInvalid,
+    PurchaseOrderNumberExists,
     ValidationFailed,
 )
 from remit.documents.http import document_pdf_response
 from remit.documents.models import Document
 from remit.documents.services.archive import invoice_document_ready
 from remit.documents.services.rendering import document_render_data
-from remit.usercenter.forms import BillingProfileForm
+from remit.usercenter.forms import BillingProfileForm, PurchaseOrderNumberForm
 
 ORDERS_PER_PAGE = 20
 STATUS_FILTERS = ("paid", "unpaid", "void")
@@ -198,3 +207,134 @@ def portal_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "usercenter/portal_link_invalid.html", support_context(), status=410)
     login(request, link.user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect(link.next_path)
+
+
+def _profile_initial(account: Account) -> dict[str, Any] | None:
+    profile = getattr(account, "billing_profile", None)
+    if profile is None:
+        return None
+    return {
+        "legal_name": profile.legal_name,
+        "address_line1": profile.address_line1,
+        "address_line2": profile.address_line2,
+        "city": profile.city,
+        "postal_code": profile.postal_code,
+        "region": profile.region,
+        "country": profile.country,
+        "tax_id": profile.tax_id,
+        "invoice_recipient_emails": ", ".join(profile.invoice_recipient_emails),
+    }
+
+
+def _settings_page(
+    request: HttpRequest,
+    account: Account,
+    *,
+    profile_form: BillingProfileForm | None = None,
+    po_form: PurchaseOrderNumberForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "usercenter/settings_billing.html",
+        {
+            "account": account,
+            "profile_form": profile_form or BillingProfileForm(initial=_profile_initial(account)),
+            "po_form": po_form or PurchaseOrderNumberForm(),
+            "po_numbers": po_number_list(account=account),
+            **support_context(),
+        },
+        status=status,
+    )
+
+
+def _error_text(error: ValidationFailed | PurchaseOrderNumberExists) -> str:
+    if isinstance(error, ValidationFailed):
+        return " ".join(message for messages in error.field_errors.values() for message in messages)
+    return error.message
+
+
+def _revised_message(request: HttpRequest, change: PurchaseOrderNumberChange) -> None:
+    if change.revised_invoices:
+        numbers = ", ".join(invoice.number for invoice in change.revised_invoices)
+        messages.success(
+            request,
+            _("New revisions with PO number %(po)s were issued and emailed for: %(numbers)s.")
+            % {"po": change.po_number.value, "numbers": numbers},
+        )
+    else:
+        messages.success(request, _("PO number %(po)s saved.") % {"po": change.po_number.value})
+
+
+@account_required
+def settings_billing(request: HttpRequest, account: Account) -> HttpResponse:
+    """Settings › Billing (UC3, X3): billing details and PO numbers."""
+    return _settings_page(request, account)
+
+
+@account_required
+@require_http_methods(["POST"])
+def settings_billing_profile(request: HttpRequest, account: Account) -> HttpResponse:
+    form = BillingProfileForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, account, profile_form=form, status=400)
+    try:
+        billing_profile_set(
+            account=account, data=form.to_input(), actor=Actor.for_user(request.user)
+        )
+    except ValidationFailed as error:
+        form.add_service_errors(error)
+        return _settings_page(request, account, profile_form=form, status=400)
+    messages.success(
+        request, _("Billing details saved. They apply to invoices issued from now on.")
+    )
+    return redirect("usercenter:settings_billing")
+
+
+@account_required
+@require_http_methods(["POST"])
+def settings_po_number_add(request: HttpRequest, account: Account) -> HttpResponse:
+    form = PurchaseOrderNumberForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, account, po_form=form, status=400)
+    try:
+        change = po_number_add(
+            account=account,
+            actor=Actor.for_user(request.user),
+            value=form.cleaned_data["value"],
+            make_default=form.cleaned_data["make_default"],
+            apply_to_unpaid=form.cleaned_data["apply_to_unpaid"],
+        )
+    except (ValidationFailed, PurchaseOrderNumberExists) as error:
+        form.add_error("value", _error_text(error))
+        return _settings_page(request, account, po_form=form, status=400)
+    _revised_message(request, change)
+    return redirect("usercenter:settings_billing")
+
+
+@account_required
+@require_http_methods(["POST"])
+def settings_po_number_change(request: HttpRequest, account: Account, po_id: int) -> HttpResponse:
+    po = get_object_or_404(PurchaseOrderNumber, pk=po_id, account=account)
+    actor = Actor.for_user(request.user)
+    if request.POST.get("action") == "delete":
+        po_number_delete(po_number=po, actor=actor)
+        messages.success(request, _("PO number %(po)s removed.") % {"po": po.value})
+        return redirect("usercenter:settings_billing")
+    form = PurchaseOrderNumberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a PO number of at most 64 characters."))
+        return redirect("usercenter:settings_billing")
+    try:
+        change = po_number_update(
+            po_number=po,
+            actor=actor,
+            value=form.cleaned_data["value"],
+            make_default=form.cleaned_data["make_default"],
+            apply_to_unpaid=form.cleaned_data["apply_to_unpaid"],
+        )
+    except (ValidationFailed, PurchaseOrderNumberExists) as error:
+        messages.error(request, _error_text(error))
+        return redirect("usercenter:settings_billing")
+    _revised_message(request, change)
+    return redirect("usercenter:settings_billing")

@@ -19,6 +19,7 @@ from remit.core.i18n import format_day, format_money, label, normalise_language
 from remit.documents.models import Document, EmailMessage
 from remit.documents.selectors import document_po_number
 from remit.documents.services.archive import document_open
+from remit.documents.services.rendering import support_line
 
 MAX_ATTEMPTS = 8
 # While one worker sends, others leave the message alone this long: far longer than an SMTP
@@ -169,13 +170,12 @@ def _body_context(email: EmailMessage) -> dict[str, Any]:
                 label("body_due", language, date=format_day(document.invoice.due_date, language))
             )
     seller = source.seller
-    contact = " · ".join(v for v in (seller.get("support_email"), seller.get("support_phone")) if v)
     return {
         "greeting": label("greeting", language, name=source.buyer.get("legal_name", "")),
         "paragraphs": paragraphs,
         "sign_off": label("sign_off", language),
         "seller_name": seller.get("legal_name", ""),
-        "support": label("questions", language, contact=contact) if contact else "",
+        "support": support_line(seller, language),
         "language": language,
     }
 

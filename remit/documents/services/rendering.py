@@ -209,15 +209,19 @@ def _buyer_block(buyer: dict[str, Any], language: str) -> dict[str, Any]:
     return {"name": buyer.get("legal_name", ""), "lines": lines}
 
 
+def support_line(seller: dict[str, Any], language: str) -> str:
+    """ "Questions about this document? Contact …" from the seller snapshot (X5); "" if none."""
+    contact = " · ".join(
+        value for value in (seller.get("support_email"), seller.get("support_phone")) if value
+    )
+    return label("questions", language, contact=contact) if contact else ""
+
+
 def _footer(seller: dict[str, Any], language: str) -> tuple[str, str]:
     parts = [seller.get("legal_name", ""), ", ".join(_address_lines(seller, language))]
     if seller.get("tax_id"):
         parts.append(f"{label('tax_id', language)} {seller['tax_id']}")
-    contact = " · ".join(
-        value for value in (seller.get("support_email"), seller.get("support_phone")) if value
-    )
-    support = label("questions", language, contact=contact) if contact else ""
-    return " · ".join(part for part in parts if part), support
+    return " · ".join(part for part in parts if part), support_line(seller, language)
 
 
 def _lines_and_totals(

@@ -222,6 +222,14 @@ REMIT_SELLER = {
     "bank_account_number": env_str("REMIT_BANK_ACCOUNT_NUMBER", ""),
     "bank_routing_number": env_str("REMIT_BANK_ROUTING_NUMBER", ""),
 }
+# P1/P7: online payments. With a Stripe secret key, "Pay" redirects to Stripe Checkout; without
+# one, to Remit's own clearly labelled test-mode payment page (no money moves).
+REMIT_STRIPE_SECRET_KEY = env_str("REMIT_STRIPE_SECRET_KEY", "")
+REMIT_STRIPE_API_BASE = env_str("REMIT_STRIPE_API_BASE", "https://api.stripe.com")
+REMIT_STRIPE_TIMEOUT_SECONDS = env_int("REMIT_STRIPE_TIMEOUT_SECONDS", 15)
+# The absolute address customers reach Remit at, for the platform's return URLs (e.g.
+# https://billing.example.com); empty uses the address of the request.
+REMIT_PUBLIC_URL = env_str("REMIT_PUBLIC_URL", "")
 # UC4: the seller's logo on documents (an SVG file; empty for none), and the font folders Typst
 # may use (Inter for Latin, DejaVu Sans for Arabic/Hebrew, WenQuanYi Micro Hei for CJK, Garuda
 # for Thai); characters none of them has are printed as U+FFFD (the stored data keeps them).

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages Remit needs beyond Python: fonts for PDF documents (Latin, Arabic/Hebrew, CJK)
 # poppler-utils (pdftotext, used by the tests to read PDFs back) and HarfBuzz-Subset (so the
-# benchmark's WeasyPrint baseline is not slowed by fontTools subsetting). Installs only what is
+# benchmark's WeasyPrint baseline is not slowed by fontTools subsetting), Chromium (the browser tests
+# drive /usr/bin/chromium with Playwright) and gettext (compilemessages). Installs only what is
 # missing; needs root (or sudo) the first time.
 set -euo pipefail
-packages=(fonts-inter fonts-dejavu-core fonts-wqy-microhei fonts-tlwg-garuda-ttf poppler-utils libharfbuzz-subset0)
+packages=(fonts-inter fonts-dejavu-core fonts-wqy-microhei fonts-tlwg-garuda-ttf poppler-utils libharfbuzz-subset0
+  chromium gettext)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -108,3 +108,27 @@ class PortalLinkInvalid(DomainError):
 
 class PurchaseOrderNumberExists(DomainError):
     code = "po_number_exists"
+
+
+class PaymentPlatformUnavailable(DomainError):
+    """The payment platform could not be reached or refused the request; nothing was charged."""
+
+    code = "payment_platform_unavailable"
+
+
+class CheckoutNotAvailable(DomainError):
+    """Unknown, cancelled or already used checkout, or one for another provider."""
+
+    code = "checkout_not_available"
+
+
+class ChangeRequestOpen(DomainError):
+    code = "change_request_open"
+
+
+class ChangeRequestNotAllowed(DomainError):
+    code = "change_request_not_allowed"
+
+
+class ResendLimitReached(DomainError):
+    code = "resend_limit_reached"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
@@ -10,8 +11,11 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from remit.billing.services.quotes import MAX_CREDITS_PER_ORDER
 from remit.billing.services.validation import (
     MAX_RECIPIENTS,
+    NOTES_MAX_LENGTH,
+    PO_NUMBER_MAX_LENGTH,
     BillingProfileInput,
     billing_profile_input_clean,
     country_codes,
@@ -98,7 +102,11 @@ class BillingProfileForm(forms.Form):
         not fit the country as well as a missing name) is reported in one round."""
         cleaned = super().clean() or {}
         try:
-            billing_profile_input_clean(self._input_from(self.data))
+            billing_profile_input_clean(
+                self._input_from(
+                    {name: self.data.get(self.add_prefix(name)) for name in self.fields}
+                )
+            )
         except ValidationFailed as error:
             for field, field_messages in error.field_errors.items():
                 if field in self.fields and field not in self.errors:
@@ -141,4 +149,95 @@ class PurchaseOrderNumberForm(forms.Form):
     make_default = forms.BooleanField(label=_("Use as default for new invoices"), required=False)
     apply_to_unpaid = forms.BooleanField(
         label=_("Apply this PO number to any unpaid invoices"), required=False
+    )
+
+
+class PurchaseForm(forms.Form):
+    """What buying credits and buying a plan share (P1, P5): *Create an Invoice* with its PO
+    number and notes, and the form's idempotency token (one order per rendered form)."""
+
+    create_invoice = forms.BooleanField(label=_("Create an Invoice"), required=False)
+    po_number = forms.CharField(
+        label=_("PO number"),
+        max_length=PO_NUMBER_MAX_LENGTH,
+        required=False,
+        help_text=_("Optional. Type one or pick one of your PO numbers."),
+    )
+    notes = forms.CharField(
+        label=_("Additional notes"),
+        max_length=NOTES_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional. Printed on the invoice."),
+    )
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        min_length=16,
+        error_messages={
+            "required": _("This form expired. Reload the page and try again."),
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("idempotency_key", secrets.token_urlsafe(24))
+        super().__init__(*args, **kwargs)
+
+    def add_service_errors(self, error: ValidationFailed) -> list[str]:
+        """Put the service's field errors on this form's fields; return those it has not."""
+        rest: list[str] = []
+        for field, messages in error.field_errors.items():
+            for message in messages:
+                if field in self.fields:
+                    self.add_error(field, message)
+                else:
+                    rest.append(message)
+        return rest
+
+
+class CreditPurchaseForm(PurchaseForm):
+    credits = forms.IntegerField(
+        label=_("Credits"),
+        min_value=1,
+        max_value=MAX_CREDITS_PER_ORDER,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}),
+    )
+    field_order = ["credits", "create_invoice", "po_number", "notes"]
+
+
+class PlanPurchaseForm(PurchaseForm):
+    plan_size = forms.TypedChoiceField(label=_("Plan size"), coerce=int)
+    term_months = forms.TypedChoiceField(label=_("Term"), coerce=int, widget=forms.RadioSelect)
+    field_order = ["plan_size", "term_months", "create_invoice", "po_number", "notes"]
+
+    def __init__(
+        self,
+        *args: Any,
+        plan_choices: list[tuple[int, str]],
+        term_choices: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        size_field = self.fields["plan_size"]
+        term_field = self.fields["term_months"]
+        assert isinstance(size_field, forms.TypedChoiceField)
+        assert isinstance(term_field, forms.TypedChoiceField)
+        size_field.choices = plan_choices
+        term_field.choices = term_choices
+        if plan_choices and "plan_size" not in self.initial:
+            self.initial["plan_size"] = plan_choices[0][0]
+
+
+class ChangeRequestForm(forms.Form):
+    """Request a change (X4)."""
+
+    kind = forms.ChoiceField(
+        label=_("What do you need?"),
+        choices=[("change", _("A change to this invoice")), ("void", _("Void this invoice"))],
+    )
+    reason = forms.CharField(
+        label=_("Tell us what should change and why"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
 
-from remit.usercenter import views
+from remit.usercenter import buying, views
 from remit.usercenter.forms import SignInForm
 
 app_name = "usercenter"
@@ -66,4 +66,18 @@ urlpatterns = [
     path("orders/<int:order_id>/invoice/", views.order_invoice, name="order_invoice"),
     path("documents/<int:document_id>.pdf", views.document_pdf, name="document_pdf"),
     path("invoices/<int:invoice_id>/print/", views.invoice_print, name="invoice_print"),
+    path("invoices/<int:invoice_id>/pay/", buying.invoice_pay, name="invoice_pay"),
+    path(
+        "invoices/<int:invoice_id>/change-request/",
+        views.invoice_change_request,
+        name="invoice_change_request",
+    ),
+    path("invoices/<int:invoice_id>/resend/", views.invoice_resend, name="invoice_resend"),
+    path("documents/export.zip", views.documents_export, {"fmt": "zip"}, name="documents_zip"),
+    path("documents/export.csv", views.documents_export, {"fmt": "csv"}, name="documents_csv"),
+    path("buy/", buying.buy, name="buy"),
+    path("buy/<str:kind>/", buying.buy_submit, name="buy_submit"),
+    path("checkout/<str:token>/test/", buying.checkout_test, name="checkout_test"),
+    path("checkout/<str:token>/return/", buying.checkout_return_view, name="checkout_return"),
+    path("checkout/<str:token>/cancel/", buying.checkout_cancel_view, name="checkout_cancel"),
 ]

@@ -4,6 +4,7 @@ selector, and turns typed domain errors into messages; every lookup is scoped to
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -21,9 +22,13 @@ from django.views.decorators.http import require_http_methods
 from remit.billing.actors import Actor
 from remit.billing.models import Account, Invoice, Order, PurchaseOrderNumber
 from remit.billing.selectors.accounts import account_for_user
+from remit.billing.selectors.change_requests import change_requests_latest
+from remit.billing.selectors.credits import credit_balance
 from remit.billing.selectors.orders import order_list_for_account, order_years_for_account
 from remit.billing.selectors.po_numbers import po_number_list
 from remit.billing.services.billing_profiles import billing_profile_set
+from remit.billing.services.change_requests import change_request_create
+from remit.billing.services.invoice_emails import invoice_email_resend
 from remit.billing.services.invoices import invoice_for_order
 from remit.billing.services.po_numbers import (
     PurchaseOrderNumberChange,
@@ -34,17 +39,24 @@ from remit.billing.services.po_numbers import (
 from remit.billing.services.portal_links import portal_link_consume
 from remit.core.errors import (
     BillingProfileRequired,
+    ChangeRequestNotAllowed,
+    ChangeRequestOpen,
     OrderInvoicedByPaymentPlatform,
     OrderNotPaid,
     PortalLinkInvalid,
     PurchaseOrderNumberExists,
+    ResendLimitReached,
     ValidationFailed,
 )
-from remit.documents.http import document_pdf_response
+from remit.documents.http import (
+    document_pdf_response,
+    documents_csv_response,
+    documents_zip_response,
+)
 from remit.documents.models import Document
 from remit.documents.services.archive import invoice_document_ready
 from remit.documents.services.rendering import document_render_data
-from remit.usercenter.forms import BillingProfileForm, PurchaseOrderNumberForm
+from remit.usercenter.forms import BillingProfileForm, ChangeRequestForm, PurchaseOrderNumberForm
 
 ORDERS_PER_PAGE = 20
 STATUS_FILTERS = ("paid", "unpaid", "void")
@@ -90,6 +102,8 @@ def _orders_page(
     *,
     gate_order: Order | None = None,
     gate_form: BillingProfileForm | None = None,
+    change_form: ChangeRequestForm | None = None,
+    change_invoice_id: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
     years = order_years_for_account(account=account)
@@ -101,6 +115,15 @@ def _orders_page(
         search=filters["q"],
     )
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    requests = change_requests_latest(
+        invoice_ids=[
+            order.invoice.pk for order in page.object_list if getattr(order, "invoice", None)
+        ]
+    )
+    rows = [
+        (order, requests.get(order.invoice.pk) if getattr(order, "invoice", None) else None)
+        for order in page.object_list
+    ]
     ready = None
     ready_id = request.GET.get("ready", "")
     if ready_id.isdigit():
@@ -115,6 +138,10 @@ def _orders_page(
         {
             "account": account,
             "page": page,
+            "rows": rows,
+            "change_form": change_form or ChangeRequestForm(),
+            "change_invoice_id": change_invoice_id,
+            "balance": credit_balance(account=account),
             "filters": filters,
             "years": years,
             "status_filters": STATUS_FILTERS,
@@ -338,3 +365,104 @@ def settings_po_number_change(request: HttpRequest, account: Account, po_id: int
         return redirect("usercenter:settings_billing")
     _revised_message(request, change)
     return redirect("usercenter:settings_billing")
+
+
+@account_required
+@require_http_methods(["POST"])
+def invoice_change_request(request: HttpRequest, account: Account, invoice_id: int) -> HttpResponse:
+    """Request a change (X4): lands in the back-office queue; its status shows on the row."""
+    invoice = get_object_or_404(Invoice, pk=invoice_id, account=account)
+    form = ChangeRequestForm(request.POST)
+    if not form.is_valid():
+        return _orders_page(
+            request, account, change_form=form, change_invoice_id=invoice.pk, status=400
+        )
+    try:
+        change_request_create(
+            invoice=invoice,
+            actor=Actor.for_user(request.user),
+            kind=form.cleaned_data["kind"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationFailed as error:
+        for field, field_messages in error.field_errors.items():
+            for message in field_messages:
+                form.add_error(field if field in form.fields else None, message)
+        return _orders_page(
+            request, account, change_form=form, change_invoice_id=invoice.pk, status=400
+        )
+    except (ChangeRequestOpen, ChangeRequestNotAllowed):
+        messages.warning(
+            request,
+            _("Invoice %(number)s already has a request waiting for support, or is void.")
+            % {"number": invoice.number},
+        )
+        return redirect("usercenter:orders")
+    messages.success(
+        request,
+        _("Your request for invoice %(number)s was sent to our support team.")
+        % {"number": invoice.number},
+    )
+    return redirect("usercenter:orders")
+
+
+@account_required
+@require_http_methods(["POST"])
+def invoice_resend(request: HttpRequest, account: Account, invoice_id: int) -> HttpResponse:
+    """Send the invoice's email again (UC5)."""
+    invoice = get_object_or_404(Invoice, pk=invoice_id, account=account)
+    try:
+        email = invoice_email_resend(invoice=invoice, actor=Actor.for_user(request.user))
+    except ResendLimitReached:
+        messages.warning(
+            request,
+            _("Invoice %(number)s was emailed several times in the last hour. Try again later.")
+            % {"number": invoice.number},
+        )
+        return redirect("usercenter:orders")
+    if email.recipients:
+        messages.success(
+            request,
+            _("Invoice %(number)s is being emailed to %(recipients)s.")
+            % {"number": invoice.number, "recipients": ", ".join(email.recipients)},
+        )
+    else:
+        messages.error(
+            request,
+            _("There is no address to email invoice %(number)s to. Add one in Settings › Billing.")
+            % {"number": invoice.number},
+        )
+    return redirect("usercenter:orders")
+
+
+EXPORT_MAX_DAYS = 366 * 3
+
+
+def _export_period(request: HttpRequest) -> tuple[date, date] | None:
+    year = request.GET.get("year", "")
+    if year.isdigit() and 2000 <= int(year) <= 2100:
+        return date(int(year), 1, 1), date(int(year), 12, 31)
+    try:
+        start = date.fromisoformat(request.GET.get("start", ""))
+        end = date.fromisoformat(request.GET.get("end", ""))
+    except ValueError:
+        return None
+    if end < start or (end - start).days > EXPORT_MAX_DAYS:
+        return None
+    return start, end
+
+
+@account_required
+def documents_export(request: HttpRequest, account: Account, fmt: str) -> HttpResponseBase:
+    """All documents of a year or date range as one ZIP, or the CSV for accounting (UC7)."""
+    period = _export_period(request)
+    if period is None:
+        messages.error(
+            request,
+            _("Choose a year, or a start and end date at most three years apart."),
+        )
+        return redirect("usercenter:orders")
+    start, end = period
+    if fmt == "zip":
+        return documents_zip_response(account=account, start=start, end=end)
+    return documents_csv_response(account=account, start=start, end=end)

@@ -72,6 +72,9 @@ class Order(models.Model):
     )
     # The payment platform's id for this purchase (e.g. a Stripe invoice id); unique per source.
     external_reference = models.CharField(max_length=255, null=True, blank=True)
+    # A key the client sends once per purchase form (or API request): placing an order again with
+    # the same key returns this order instead of creating a second one. Unique per account.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +87,11 @@ class Order(models.Model):
                 fields=["source", "external_reference"],
                 condition=Q(external_reference__isnull=False),
                 name="order_external_reference_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="order_idempotency_key_unique",
             ),
             models.CheckConstraint(
                 condition=Q(unit_price_minor__gte=0)

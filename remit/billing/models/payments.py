@@ -82,3 +82,49 @@ class CreditLedgerEntry(models.Model):
                 name="credit_entry_once_per_order_and_kind",
             ),
         ]
+
+
+class CheckoutSession(models.Model):
+    """One attempt to pay an order online (P1, P7) through the payment platform.
+
+    ``provider`` is ``stripe`` (Stripe Checkout) or ``test`` (Remit's own test-mode page, used when
+    no Stripe key is configured). The customer is sent to ``url``; on return or notification the
+    session is completed, which records the payment exactly once.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="checkouts")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="checkouts")
+    # Set when an outstanding invoice is paid online; NULL for an order bought by card.
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="checkouts"
+    )
+    provider = models.CharField(max_length=30)
+    # Random public id used in Remit's own URLs (test page, return URL).
+    token = models.CharField(max_length=64, unique=True)
+    # The platform's id (Stripe ``cs_...``); the token again for the test provider.
+    provider_reference = models.CharField(max_length=255)
+    url = models.URLField(max_length=2000)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"], name="checkout_provider_reference_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="checkout_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Checkout {self.token} for order {self.order_id}"

@@ -42,6 +42,7 @@ from remit.billing.services.validation import (
     BillingProfileInput,
     FieldErrors,
     billing_profile_input_clean,
+    idempotency_key_clean,
     notes_clean,
     po_number_clean,
 )
@@ -101,6 +102,7 @@ def order_place(
     billing_profile: BillingProfileInput | None = None,
     po_number: str | None = None,
     notes: str = "",
+    idempotency_key: str | None = None,
 ) -> Order:
     """Buy credits (P1) or a plan (P5), by card or with *Create an Invoice*.
 
@@ -110,6 +112,11 @@ def order_place(
     and its outstanding invoice are written in one transaction. ``billing_profile`` (what the
     customer typed in the dialog) is saved as the account's profile. ``po_number=None`` uses the
     account's default PO number; ``""`` means none.
+
+    ``idempotency_key`` (one per purchase form or API request): if the account already placed
+    an order with this key, that order is returned and nothing else happens — checked first,
+    under the account lock, so a double submit creates one order even when the first one used
+    up the account's last unpaid-invoice slot.
     """
     errors = FieldErrors()
     if payment_method not in Order.PaymentMethod.values:
@@ -118,6 +125,7 @@ def order_place(
         errors.add("source", "Not a source that places orders.")
     cleaned_po = po_number_clean(errors, "po_number", po_number) if po_number is not None else None
     cleaned_notes = notes_clean(errors, "notes", notes)
+    key = idempotency_key_clean(errors, "idempotency_key", idempotency_key)
     errors.raise_if_any()
     cleaned_profile = billing_profile_input_clean(billing_profile) if billing_profile else None
     quote = _quote(
@@ -132,6 +140,10 @@ def order_place(
     by_invoice = payment_method == Order.PaymentMethod.INVOICE
     with transaction.atomic():
         account = account_lock(account.pk)
+        if key is not None:
+            replayed = Order.objects.filter(account=account, idempotency_key=key).first()
+            if replayed is not None:
+                return replayed
         if by_invoice:
             trial_invoicing_check(account)
             if kind == Order.Kind.CREDITS:
@@ -165,6 +177,7 @@ def order_place(
             actor=actor,
             po_number=cleaned_po,
             notes=cleaned_notes,
+            idempotency_key=key,
         )
         if by_invoice:
             assert profile is not None

@@ -159,6 +159,7 @@ def order_create(
     po_number: str = "",
     notes: str = "",
     replaces: Order | None = None,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Write the order with its price; call inside the transaction holding the account lock."""
     amounts = document_amounts([quote.priced(tax)], tax_notes={tax.category: tax.note})
@@ -188,6 +189,7 @@ def order_create(
         po_number=po_number,
         notes=notes,
         replaces=replaces,
+        idempotency_key=idempotency_key,
     )
     audit_record(
         actor=actor,

@@ -277,3 +277,24 @@ def po_number_clean(errors: FieldErrors, name: str, value: str | None) -> str:
 
 def notes_clean(errors: FieldErrors, name: str, value: str | None) -> str:
     return clean_text(errors, name, value, max_length=NOTES_MAX_LENGTH, multiline=True)
+
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 64
+_IDEMPOTENCY_KEY_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:"
+)
+
+
+def idempotency_key_clean(errors: FieldErrors, name: str, value: str | None) -> str | None:
+    """``None`` (no key) or 1–64 characters of letters, digits and ``-_.:``."""
+    if value is None:
+        return None
+    if not 0 < len(value) <= IDEMPOTENCY_KEY_MAX_LENGTH or not set(value).issubset(
+        _IDEMPOTENCY_KEY_CHARACTERS
+    ):
+        errors.add(
+            name,
+            f"Use 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} letters, digits or the characters - _ . :",
+        )
+        return None
+    return value

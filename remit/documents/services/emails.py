@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from remit.billing.models import Account, BillingProfile
+from remit.core.errors import ResendLimitReached
 from remit.core.i18n import format_day, format_money, label, normalise_language
 from remit.documents.models import Document, EmailMessage
 from remit.documents.selectors import document_po_number
@@ -71,12 +72,28 @@ def email_queue(*, document: Document, kind: str, resend_number: int = 0) -> Ema
     return email
 
 
-def email_resend(*, document: Document, kind: str = EmailMessage.Kind.RESEND) -> EmailMessage:
-    """Send a document's email again (customer or support request, UC5/X2)."""
+def email_resend(
+    *,
+    document: Document,
+    kind: str = EmailMessage.Kind.RESEND,
+    max_per_hour: int | None = None,
+) -> EmailMessage:
+    """Send a document's email again (customer or support request, UC5/X2). With
+    ``max_per_hour``, a further resend within the hour is refused (``resend_limit_reached``);
+    the count is taken under the document's row lock, so parallel clicks cannot exceed it."""
     with transaction.atomic():
         # The locked row, not the caller's copy: whether to schedule the send depends on its
         # current status.
         locked = Document.objects.select_for_update().get(pk=document.pk)
+        if max_per_hour is not None:
+            recent = EmailMessage.objects.filter(
+                document=locked, kind=kind, created_at__gte=timezone.now() - timedelta(hours=1)
+            ).count()
+            if recent >= max_per_hour:
+                raise ResendLimitReached(
+                    f"This email was already sent again {recent} times in the last hour.",
+                    details={"limit": max_per_hour},
+                )
         latest = EmailMessage.objects.filter(document=locked, kind=kind).aggregate(
             latest=Max("resend_number")
         )["latest"]

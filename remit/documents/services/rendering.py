@@ -288,7 +288,9 @@ def _lines_and_totals(
     }
 
 
-def _payment_block(invoice: Invoice, language: str) -> dict[str, Any]:
+def payment_instructions(invoice: Invoice, language: str) -> dict[str, Any]:
+    """Bank-transfer instructions with the invoice number as reference (P7): on the PDF and on
+    the User Center's Pay page."""
     seller = invoice.seller
     rows = [
         [label("reference", language), invoice.number],
@@ -355,7 +357,7 @@ def invoice_render_data(document: Document) -> dict[str, Any]:
         meta=meta,
         notes=revision.notes,
         stamp=label("status_paid", language) if paid_at_issue else "",
-        payment=None if paid_at_issue else _payment_block(invoice, language),
+        payment=None if paid_at_issue else payment_instructions(invoice, language),
     )
     return data
 

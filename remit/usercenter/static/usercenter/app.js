@@ -21,6 +21,52 @@ document.addEventListener("DOMContentLoaded", () => {
   const portal = document.querySelector("form[data-autosubmit-form]");
   if (portal) { portal.submit(); }
 
+  // P1/P5: "Create an Invoice" shows the invoice fields and renames the submit button; the total
+  // updates as the customer types. Without JavaScript every field shows and the server decides.
+  document.querySelectorAll("form[data-purchase]").forEach((form) => {
+    const toggle = form.querySelector("[data-invoice-toggle]");
+    const fields = form.querySelector("[data-invoice-fields]");
+    const submit = form.querySelector("button[type=submit]");
+    const output = form.querySelector("[data-total]");
+    const currency = form.dataset.currency;
+    const money = new Intl.NumberFormat(form.dataset.language || undefined, { style: "currency", currency });
+    const exponent = money.resolvedOptions().maximumFractionDigits;
+    const pairs = (text) => Object.fromEntries((text || "").split(",").filter(Boolean).map((p) => p.split(":")));
+    const planPrices = pairs(form.dataset.planPrices);
+    const discounts = pairs(form.dataset.termDiscounts);
+    const showInvoice = () => {
+      const on = toggle.checked;
+      fields.hidden = !on;
+      fields.querySelectorAll("input, select, textarea").forEach((input) => { input.disabled = !on; });
+      submit.textContent = on ? submit.dataset.labelInvoice : submit.dataset.labelCard;
+    };
+    const totalMinor = () => {
+      if (form.dataset.purchase === "credits") {
+        const credits = Number(form.querySelector("input[name$='credits']").value);
+        return Number.isInteger(credits) && credits > 0 ? credits * Number(form.dataset.unitPrice) : null;
+      }
+      const size = form.querySelector("select[name$='plan_size']").value;
+      const term = form.querySelector("input[name$='term_months']:checked");
+      if (!term || !(size in planPrices)) return null;
+      const gross = Number(planPrices[size]) * Number(term.value);
+      // Same rounding as the server: the discount is rounded half up to a whole minor unit.
+      return gross - Math.round(gross * Number(discounts[term.value] || 0) / 100);
+    };
+    const showTotal = () => {
+      const minor = totalMinor();
+      output.textContent = minor === null ? "—" : money.format(minor / 10 ** exponent);
+    };
+    toggle.addEventListener("change", showInvoice);
+    form.addEventListener("input", showTotal);
+    form.addEventListener("change", showTotal);
+    // A second click while the first submit is on its way does nothing (the server also refuses
+    // to create a second order for the same form).
+    form.addEventListener("submit", () => { setTimeout(() => { submit.disabled = true; }, 0); });
+    window.addEventListener("pageshow", () => { submit.disabled = false; });
+    showInvoice();
+    showTotal();
+  });
+
   // A freshly issued invoice downloads by itself (the link stays for a second try).
   const ready = document.querySelector("a[data-auto-download]");
   if (ready) { ready.click(); }

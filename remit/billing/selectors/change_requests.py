@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from remit.billing.models import ChangeRequest
+
+
+def change_requests_latest(*, invoice_ids: Iterable[int]) -> dict[int, ChangeRequest]:
+    """The most recent change request of each invoice (X4), for the invoice rows."""
+    latest: dict[int, ChangeRequest] = {}
+    requests = ChangeRequest.objects.filter(invoice_id__in=list(invoice_ids)).order_by(
+        "invoice_id", "-created_at", "-id"
+    )
+    for request in requests:
+        latest.setdefault(request.invoice_id, request)
+    return latest

@@ -1,0 +1,464 @@
+"""Buying credits and plans (P1–P6) and paying online (P1, P7) in the User Center.
+
+The views turn forms into one call of ``order_place`` or ``checkout_*`` and every typed domain
+error into a message the customer can act on; the rules themselves live in the services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from remit.billing.actors import Actor
+from remit.billing.models import Account, Invoice, Order, PlanSize
+from remit.billing.selectors.catalogue import credit_unit_price_minor, plan_offers, term_offers
+from remit.billing.selectors.checkouts import checkout_get_for_account
+from remit.billing.selectors.credits import credit_balance
+from remit.billing.selectors.invoices import invoice_unpaid_list
+from remit.billing.selectors.po_numbers import po_number_list
+from remit.billing.services.checkout import (
+    CheckoutUrls,
+    checkout_cancel,
+    checkout_return,
+    checkout_start,
+    checkout_test_pay,
+)
+from remit.billing.services.invoicing_rules import credit_invoice_minimum_minor
+from remit.billing.services.orders import order_place
+from remit.billing.services.payment_platform import payment_test_mode
+from remit.core.errors import (
+    CheckoutNotAvailable,
+    CreditInvoiceBelowMinimum,
+    DomainError,
+    InvoiceNotPayable,
+    InvoicingDuringTrialDisabled,
+    OrderNotPayable,
+    PaymentAmountMismatch,
+    PaymentPlatformUnavailable,
+    PriceNotAvailable,
+    TermNotInvoiceable,
+    UnpaidInvoiceLimitReached,
+    ValidationFailed,
+)
+from remit.core.i18n import format_money, format_percent, format_quantity
+from remit.documents.services.rendering import payment_instructions
+from remit.usercenter.forms import (
+    BillingProfileForm,
+    CreditPurchaseForm,
+    PlanPurchaseForm,
+)
+from remit.usercenter.views import (
+    _invoice_ready_redirect,
+    _profile_initial,
+    account_required,
+    support_context,
+)
+
+PURCHASE_KINDS = ("credits", "plan")
+
+
+def _language() -> str:
+    return get_language() or "en"
+
+
+def _plan_choices(account: Account) -> list[tuple[int, str]]:
+    language = _language()
+    return [
+        (
+            offer.plan_size.pk,
+            _("%(plan)s %(size)s — %(price)s a month")
+            % {
+                "plan": offer.plan_size.plan.name,
+                "size": offer.plan_size.name,
+                "price": format_money(offer.monthly_price_minor, account.currency, language),
+            },
+        )
+        for offer in plan_offers(currency=account.currency)
+    ]
+
+
+def _term_choices() -> list[tuple[int, str]]:
+    choices = []
+    for term in term_offers():
+        text = _("%(months)s months") % {"months": term.months}
+        if term.months == 1:
+            text = _("1 month")
+        if term.discount_percent:
+            text += " · " + _("save %(percent)s") % {
+                "percent": format_percent(term.discount_percent, _language())
+            }
+        if not term.invoice_allowed:
+            text += " · " + _("card only")
+        choices.append((term.months, text))
+    return choices
+
+
+def _plan_form(account: Account, data: Any = None) -> PlanPurchaseForm:
+    return PlanPurchaseForm(
+        data,
+        prefix="plan",
+        plan_choices=_plan_choices(account),
+        term_choices=_term_choices(),
+        initial={"po_number": _default_po(account)},
+    )
+
+
+def _default_po(account: Account) -> str:
+    default = po_number_list(account=account).filter(is_default=True).first()
+    return default.value if default else ""
+
+
+def _buy_page(
+    request: HttpRequest,
+    account: Account,
+    *,
+    credit_form: CreditPurchaseForm | None = None,
+    plan_form: PlanPurchaseForm | None = None,
+    billing_form: BillingProfileForm | None = None,
+    active: str = "credits",
+    problem: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    unit_price = credit_unit_price_minor(currency=account.currency)
+    language = _language()
+    minimum = credit_invoice_minimum_minor(account.currency)
+    offers = plan_offers(currency=account.currency)
+    return render(
+        request,
+        "usercenter/buy.html",
+        {
+            "account": account,
+            "active": active,
+            "credit_form": credit_form
+            or CreditPurchaseForm(prefix="credits", initial={"po_number": _default_po(account)}),
+            "plan_form": plan_form or _plan_form(account),
+            "credit_billing_form": billing_form
+            if billing_form is not None and active == "credits"
+            else BillingProfileForm(prefix="credits-billing", initial=_profile_initial(account)),
+            "plan_billing_form": billing_form
+            if billing_form is not None and active == "plan"
+            else BillingProfileForm(prefix="plan-billing", initial=_profile_initial(account)),
+            "unit_price_minor": unit_price,
+            "unit_price": format_money(unit_price, account.currency, language)
+            if unit_price is not None
+            else None,
+            "minimum": format_money(minimum, account.currency, language) if minimum else "",
+            "plan_prices": {offer.plan_size.pk: offer.monthly_price_minor for offer in offers},
+            "terms": {term.months: str(term.discount_percent) for term in term_offers()},
+            "balance": credit_balance(account=account),
+            "pending_invoices": invoice_unpaid_list(account=account).select_related("order"),
+            "po_numbers": po_number_list(account=account),
+            "problem": problem,
+            "test_mode": payment_test_mode(),
+            **support_context(),
+        },
+        status=status,
+    )
+
+
+@account_required
+def buy(request: HttpRequest, account: Account) -> HttpResponse:
+    """Buy credits (P1) and monthly plans (P5)."""
+    active = request.GET.get("tab", "credits")
+    return _buy_page(request, account, active=active if active in PURCHASE_KINDS else "credits")
+
+
+def checkout_urls(request: HttpRequest) -> CheckoutUrls:
+    placeholder = "TOKEN-PLACEHOLDER"
+
+    def absolute(name: str) -> str:
+        path = reverse(name, args=[placeholder])
+        base = settings.REMIT_PUBLIC_URL.rstrip("/")
+        url = f"{base}{path}" if base else request.build_absolute_uri(path)
+        return url.replace(placeholder, "{token}")
+
+    return CheckoutUrls(
+        return_url=absolute("usercenter:checkout_return"),
+        cancel_url=absolute("usercenter:checkout_cancel"),
+        test_page_url=absolute("usercenter:checkout_test"),
+    )
+
+
+def _problem(error: DomainError, account: Account) -> dict[str, Any]:
+    """A rule that refused the purchase, as something the page can explain (P3, P4)."""
+    if isinstance(error, InvoicingDuringTrialDisabled):
+        return {
+            "code": error.code,
+            "text": _(
+                "Invoices are not available during your free trial. Contact support to enable "
+                "invoicing for your account, or pay by card."
+            ),
+        }
+    if isinstance(error, UnpaidInvoiceLimitReached):
+        invoices = invoice_unpaid_list(account=account)
+        return {
+            "code": error.code,
+            "text": _(
+                "You have %(count)s unpaid invoices. Pay one of them before creating another "
+                "invoice, or pay this purchase by card."
+            )
+            % {"count": len(error.details["invoices"])},
+            "invoices": invoices,
+        }
+    if isinstance(error, PaymentPlatformUnavailable):
+        return {
+            "code": error.code,
+            "text": _(
+                "We could not reach the payment platform, so nothing was charged. "
+                "Please try again in a moment."
+            ),
+        }
+    if isinstance(error, PriceNotAvailable):
+        return {
+            "code": error.code,
+            "text": _("This is not sold in %(currency)s. Contact support.")
+            % {"currency": account.currency},
+        }
+    return {"code": error.code, "text": str(error.message)}
+
+
+def _minimum_text(error: CreditInvoiceBelowMinimum) -> str:
+    language = _language()
+    return _(
+        "An invoice for credits needs at least %(minimum)s of credits (you chose %(amount)s). "
+        "Buy more credits, or pay by card."
+    ) % {
+        "minimum": format_money(
+            error.details["minimum_minor"], error.details["currency"], language
+        ),
+        "amount": format_money(
+            error.details["requested_minor"], error.details["currency"], language
+        ),
+    }
+
+
+@account_required
+@require_POST
+def buy_submit(request: HttpRequest, account: Account, kind: str) -> HttpResponseBase:
+    """Place the order: by card → the payment platform; with *Create an Invoice* → the invoice is
+    issued, emailed and listed, and offered for download."""
+    if kind not in PURCHASE_KINDS:
+        raise Http404
+    form: CreditPurchaseForm | PlanPurchaseForm = (
+        CreditPurchaseForm(request.POST, prefix="credits")
+        if kind == "credits"
+        else _plan_form(account, request.POST)
+    )
+    by_invoice = request.POST.get(f"{form.prefix}-create_invoice") in ("on", "true", "1")
+    billing_form = (
+        BillingProfileForm(request.POST, prefix=f"{form.prefix}-billing") if by_invoice else None
+    )
+
+    def again(status: int = 400, problem: dict[str, Any] | None = None) -> HttpResponse:
+        return _buy_page(
+            request,
+            account,
+            active=kind,
+            problem=problem,
+            status=status,
+            billing_form=billing_form,
+            **{"credit_form" if kind == "credits" else "plan_form": form},  # type: ignore[arg-type]
+        )
+
+    forms_valid = form.is_valid()
+    if billing_form is not None and not billing_form.is_valid():
+        forms_valid = False
+    if not forms_valid:
+        return again()
+    data = form.cleaned_data
+    actor = Actor.for_user(request.user)
+    try:
+        order = order_place(
+            account=account,
+            actor=actor,
+            kind=Order.Kind.CREDITS if kind == "credits" else Order.Kind.SUBSCRIPTION,
+            payment_method=Order.PaymentMethod.INVOICE if by_invoice else Order.PaymentMethod.CARD,
+            credits=data.get("credits"),
+            plan_size=PlanSize.objects.filter(pk=data["plan_size"]).first()
+            if kind == "plan"
+            else None,
+            term_months=data.get("term_months"),
+            billing_profile=billing_form.to_input() if billing_form is not None else None,
+            po_number=data["po_number"] if by_invoice else "",
+            notes=data["notes"] if by_invoice else "",
+            idempotency_key=data["idempotency_key"],
+        )
+        if order.payment_method == Order.PaymentMethod.INVOICE:
+            invoice = order.invoice
+            messages.success(
+                request,
+                _(
+                    "Invoice %(number)s was created and emailed. Your %(credits)s credits are "
+                    "pending until it is paid."
+                )
+                % {
+                    "number": invoice.number,
+                    "credits": format_quantity(order.credits, _language()),
+                },
+            )
+            return _invoice_ready_redirect(invoice)
+        if order.status == Order.Status.PAID:
+            messages.info(request, _("This purchase is already paid."))
+            return redirect("usercenter:orders")
+        session = checkout_start(
+            order=order,
+            actor=actor,
+            urls=checkout_urls(request),
+            customer_email=request.user.email,  # type: ignore[union-attr]
+        )
+    except ValidationFailed as error:
+        rest = form.add_service_errors(error)
+        if billing_form is not None:
+            for field, field_messages in error.field_errors.items():
+                if field in billing_form.fields:
+                    for message in field_messages:
+                        billing_form.add_error(field, message)
+        for message in rest:
+            if billing_form is None or message not in str(billing_form.errors):
+                form.add_error(None, message)
+        return again()
+    except CreditInvoiceBelowMinimum as error:
+        form.add_error("credits", _minimum_text(error))
+        return again()
+    except TermNotInvoiceable:
+        form.add_error(
+            "term_months",
+            _("This term can only be paid by card. Choose 3, 6 or 12 months to get an invoice."),
+        )
+        return again()
+    except (
+        InvoicingDuringTrialDisabled,
+        UnpaidInvoiceLimitReached,
+        PaymentPlatformUnavailable,
+        PriceNotAvailable,
+    ) as error:
+        return again(status=409, problem=_problem(error, account))
+    return redirect(session.url)
+
+
+@account_required
+@require_http_methods(["GET", "POST"])
+def invoice_pay(request: HttpRequest, account: Account, invoice_id: int) -> HttpResponseBase:
+    """Pay an outstanding invoice (P7): online through the payment platform, or by bank transfer
+    with the invoice number as reference (finance records it)."""
+    invoice = get_object_or_404(
+        Invoice.objects.select_related("order"), pk=invoice_id, account=account
+    )
+    if request.method == "POST":
+        try:
+            session = checkout_start(
+                order=invoice.order,
+                invoice=invoice,
+                actor=Actor.for_user(request.user),
+                urls=checkout_urls(request),
+                customer_email=request.user.email,  # type: ignore[union-attr]
+            )
+        except (InvoiceNotPayable, OrderNotPayable):
+            messages.info(
+                request,
+                _("Invoice %(number)s is already paid or void.") % {"number": invoice.number},
+            )
+            return redirect("usercenter:orders")
+        except PaymentPlatformUnavailable as error:
+            messages.error(request, _problem(error, account)["text"])
+            return redirect("usercenter:invoice_pay", invoice.pk)
+        return redirect(session.url)
+    return render(
+        request,
+        "usercenter/pay.html",
+        {
+            "invoice": invoice,
+            "instructions": payment_instructions(invoice, _language()),
+            "test_mode": payment_test_mode(),
+            **support_context(),
+        },
+    )
+
+
+def _checkout_or_404(account: Account, token: str) -> Any:
+    session = checkout_get_for_account(account=account, token=token)
+    if session is None:
+        raise Http404
+    return session
+
+
+@account_required
+@require_http_methods(["GET", "POST"])
+def checkout_test(request: HttpRequest, account: Account, token: str) -> HttpResponseBase:
+    """The test-mode payment page: exists only while no payment platform key is configured."""
+    session = _checkout_or_404(account, token)
+    if not payment_test_mode() or session.provider != "test":
+        raise Http404
+    if request.method == "POST":
+        if request.POST.get("action") == "cancel":
+            checkout_cancel(session=session, actor=Actor.for_user(request.user))
+            return redirect("usercenter:checkout_cancel", token)
+        try:
+            checkout_test_pay(session=session, actor=Actor.for_user(request.user))
+        except CheckoutNotAvailable:
+            messages.error(
+                request, _("This payment was cancelled. Start it again from your orders.")
+            )
+            return redirect("usercenter:orders")
+        except (InvoiceNotPayable, OrderNotPayable):
+            messages.info(request, _("This was already paid or is void; nothing was charged."))
+            return redirect("usercenter:orders")
+        return redirect("usercenter:checkout_return", token)
+    return render(
+        request, "usercenter/checkout_test.html", {"session": session, **support_context()}
+    )
+
+
+@account_required
+def checkout_return_view(request: HttpRequest, account: Account, token: str) -> HttpResponseBase:
+    """Back from the payment platform: record the payment if it is paid."""
+    session = _checkout_or_404(account, token)
+    try:
+        payment = checkout_return(session=session, actor=Actor.for_user(request.user))
+    except PaymentPlatformUnavailable:
+        payment = None
+    except (PaymentAmountMismatch, InvoiceNotPayable, OrderNotPayable):
+        messages.error(
+            request,
+            _("Your payment needs a look from our team; we will contact you. Nothing more to do."),
+        )
+        return redirect("usercenter:orders")
+    if payment is None:
+        return render(
+            request,
+            "usercenter/checkout_waiting.html",
+            {"session": session, **support_context()},
+            status=202,
+        )
+    order = session.order
+    if session.invoice_id is not None:
+        messages.success(
+            request,
+            _("Thank you! Invoice %(number)s is paid.") % {"number": session.invoice.number},
+        )
+    else:
+        messages.success(
+            request, _("Thank you! Your payment was received and your purchase is active.")
+        )
+    invoice = getattr(order, "invoice", None) if order.pk else None
+    if invoice is not None and session.invoice_id is None:
+        return _invoice_ready_redirect(invoice)
+    return redirect("usercenter:orders")
+
+
+@account_required
+def checkout_cancel_view(request: HttpRequest, account: Account, token: str) -> HttpResponseBase:
+    session = _checkout_or_404(account, token)
+    checkout_cancel(session=session, actor=Actor.for_user(request.user))
+    messages.info(request, _("Payment cancelled. Nothing was charged."))
+    if session.invoice_id is not None:
+        return redirect("usercenter:invoice_pay", session.invoice_id)
+    return redirect("usercenter:buy")

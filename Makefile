@@ -10,7 +10,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/remit
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint test-sqlite test-postgres system-packages bench
+.PHONY: run test setup lint test-sqlite test-postgres system-packages bench messages
 
 system-packages:
 	./scripts/system-packages.sh
@@ -23,16 +23,20 @@ $(STAMP): requirements.lock pyproject.toml | system-packages
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# Compiled translations (.mo) are built from the committed .po files, never committed.
+messages: $(STAMP)
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
 setup: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py remit_demo
 	$(PY) manage.py remit_serve --host $(HOST) --port $(PORT)
 
-lint: $(STAMP)
+lint: $(STAMP) messages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy remit
@@ -40,10 +44,10 @@ lint: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run -v0
 	$(PY) manage.py check
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) messages
 	env -u DATABASE_URL $(PY) -m pytest
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) messages
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest
 
 test: lint test-sqlite test-postgres

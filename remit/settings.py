@@ -134,6 +134,8 @@ LANGUAGES = [
     ("ja", "日本語"),
     ("zh-hans", "简体中文"),
 ]
+# User Center translations (remit/locale/<lang>/LC_MESSAGES/django.po; .mo built by make).
+LOCALE_PATHS = [BASE_DIR / "remit" / "locale"]
 TIME_ZONE = env_str("REMIT_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -29,3 +29,23 @@ def account(db: None, catalogue: PlanSize):  # type: ignore[no-untyped-def]
     account = AccountFactory()
     BillingProfileFactory(account=account)
     return account
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations() -> None:
+    """Build .mo files from the committed .po catalogues when they are missing or older (what
+    `make messages` does), so a bare pytest run also sees translated pages."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    stale = [
+        po
+        for locale_dir in settings.LOCALE_PATHS
+        for po in Path(locale_dir).glob("*/LC_MESSAGES/django.po")
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if stale:
+        call_command("compilemessages", locale=[p.parent.parent.name for p in stale], verbosity=0)

@@ -8,11 +8,14 @@ from remit.billing.models import Account, InvoiceRevision
 from remit.documents.models import Document
 
 
-def document_list_for_period(*, account: Account, start: date, end: date) -> QuerySet[Document]:
-    """Stored documents of an account whose business date (invoice or credit note issue date,
-    payment date for receipts) lies in ``start``..``end`` inclusive, in issue order."""
+def document_list_for_period(
+    *, account: Account, start: date, end: date, status: str = Document.Status.STORED
+) -> QuerySet[Document]:
+    """Documents (stored, or of ``status``) of an account whose business date (invoice or credit
+    note issue date, payment date for receipts) lies in ``start``..``end`` inclusive, in issue
+    order."""
     return (
-        Document.objects.filter(account=account, status=Document.Status.STORED)
+        Document.objects.filter(account=account, status=status)
         .filter(
             Q(kind=Document.Kind.INVOICE, invoice__issue_date__range=(start, end))
             | Q(kind=Document.Kind.CREDIT_NOTE, credit_note__issue_date__range=(start, end))

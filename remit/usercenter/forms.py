@@ -184,6 +184,15 @@ class PurchaseForm(forms.Form):
         kwargs["initial"].setdefault("idempotency_key", secrets.token_urlsafe(24))
         super().__init__(*args, **kwargs)
 
+    @property
+    def idempotency_value(self) -> str:
+        """The key to render: the submitted one, or a new one if it was refused."""
+        if self.is_bound and not self.errors.get("idempotency_key"):
+            return str(self.data.get(self.add_prefix("idempotency_key"), ""))
+        if self.is_bound:
+            return secrets.token_urlsafe(24)
+        return str(self.initial["idempotency_key"])
+
     def add_service_errors(self, error: ValidationFailed) -> list[str]:
         """Put the service's field errors on this form's fields; return those it has not."""
         rest: list[str] = []

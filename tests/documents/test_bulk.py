@@ -118,7 +118,7 @@ def history(catalogue) -> History:
         other_invoice = buy_credits_by_invoice(other, credits=500)
     _store_pending()
     with _at("2026-03-11 12:00"):
-        # Issued in the period, but its PDF is not stored yet: never in a download.
+        # Issued in the period, but its PDF is not stored yet: the download stores it first.
         world.documents["pending"] = _invoice_document(buy_credits_by_invoice(account))
     world.documents.update(
         june=_invoice_document(june),
@@ -139,11 +139,15 @@ def test_the_zip_of_a_year_holds_exactly_that_years_stored_documents_by_folder(h
     d = history.documents
     contents = _zip_contents(history.account, date(2026, 1, 1), date(2026, 12, 31))
 
-    assert contents == _expected(d["january"], d["march"], d["receipt"], d["credit_note"])
+    assert d["pending"].status == Document.Status.PENDING  # until the download stored it
+    assert contents == _expected(
+        d["january"], d["march"], d["pending"], d["receipt"], d["credit_note"]
+    )
     assert sorted(contents) == sorted(
         [
             f"invoices/{d['january'].number}.pdf",
             f"invoices/{d['march'].number}.pdf",
+            f"invoices/{d['pending'].number}.pdf",
             f"receipts/receipt-{d['june'].number}.pdf",
             f"credit-notes/{d['credit_note'].number}.pdf",
         ]
@@ -177,7 +181,7 @@ def test_the_zip_never_includes_another_accounts_documents(history):
     assert mine == _expected(d["march"])
     assert theirs == _expected(d["other"])
     everything = _zip_contents(history.account, date(2000, 1, 1), date(2100, 12, 31))
-    assert len(everything) == 6
+    assert len(everything) == 7  # the pending invoice was stored for the download
     assert f"invoices/{d['other'].download_name}" not in everything
     assert d["other"].number != d["march"].number
 
@@ -217,12 +221,13 @@ def test_the_csv_has_the_header_and_one_row_per_document(history):
     d = history.documents
     rows = _csv_rows(history.account, date(2026, 1, 1), date(2026, 12, 31))
 
-    assert len(rows) == 4
+    assert len(rows) == 5
     assert all(len(row) == len(CSV_HEADER) for row in rows)
     assert sorted((r[0], r[1]) for r in rows) == sorted(
         [
             ("invoice", d["january"].number),
             ("invoice", d["march"].number),
+            ("invoice", d["pending"].number),
             ("receipt", d["june"].number),
             ("credit_note", d["credit_note"].number),
         ]
@@ -383,8 +388,10 @@ def test_the_zip_streams_rows_in_chunks_with_small_memory(many_documents, monkey
     assert first.startswith(b"PK\x03\x04")
     assert 0 < fetched_before_first_chunk < STREAM_DOCUMENTS
     assert fetched[0] == STREAM_DOCUMENTS
-    assert queries_before_first_chunk == 1
-    assert len(queries) == 1  # one query for everything: no query per document
+    # One query for the documents still to store (none here), one for everything else: no
+    # query per document.
+    assert queries_before_first_chunk == 2
+    assert len(queries) == 2
     entries = zipfile.ZipFile(io.BytesIO(first + rest)).infolist()
     assert len(entries) == STREAM_DOCUMENTS
     assert sum(entry.file_size for entry in entries) == total_bytes

@@ -17,6 +17,7 @@ from remit.billing.models import Account, CreditNote, Invoice
 from remit.core.money import minor_to_decimal_string
 from remit.documents.models import Document
 from remit.documents.selectors import document_list_for_period, document_po_number
+from remit.documents.services.archive import document_store
 
 CHUNK_SIZE = 64 * 1024
 # Cells starting with these are formulas to a spreadsheet (CSV injection).
@@ -56,7 +57,21 @@ def _zip_name(document: Document) -> str:
     return f"{folder}/{document.download_name}"
 
 
+def documents_store_pending(*, account: Account, start: date, end: date) -> int:
+    """Store the period's documents the worker has not stored yet, so a download right after
+    an issue is complete (storing is idempotent). Returns how many were stored."""
+    pending = document_list_for_period(
+        account=account, start=start, end=end, status=Document.Status.PENDING
+    ).values_list("pk", flat=True)
+    stored = 0
+    for document_id in list(pending):
+        document_store(document_id=document_id)
+        stored += 1
+    return stored
+
+
 def documents_zip_stream(*, account: Account, start: date, end: date) -> Iterator[bytes]:
+    documents_store_pending(account=account, start=start, end=end)
     buffer = _StreamBuffer()
     with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[call-overload]
         for document in document_list_for_period(account=account, start=start, end=end).iterator(
@@ -149,6 +164,7 @@ def _csv_row(document: Document) -> list[str]:
 
 
 def documents_csv_stream(*, account: Account, start: date, end: date) -> Iterable[str]:
+    documents_store_pending(account=account, start=start, end=end)
     writer = csv.writer(_Echo())
     yield "\ufeff"  # spreadsheets then read the file as UTF-8
     yield writer.writerow(CSV_HEADER)

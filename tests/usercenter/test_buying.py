@@ -57,7 +57,8 @@ def test_the_buy_page_shows_prices_balance_and_both_forms(signed_in):
     page = signed_in.get(reverse("usercenter:buy"))
     body = page.content.decode()
     assert page.status_code == 200
-    assert "Buy credits" in body and "Buy a monthly plan" in body
+    assert "Buy credits" in body
+    assert "Buy a monthly plan" in body
     assert "$1.00 per credit" in body
     assert "Test mode" in body
 
@@ -271,7 +272,8 @@ def test_credits_by_card_are_paid_on_the_test_page_and_granted_once(signed_in, a
 
     paid = signed_in.post(page.wsgi_request.path, {"action": "pay"})
     again = signed_in.post(page.wsgi_request.path, {"action": "pay"})
-    assert paid.status_code == 302 and again.status_code == 302
+    assert paid.status_code == 302
+    assert again.status_code == 302
     done = signed_in.get(paid["Location"])
     assert done.status_code == 302  # the paid invoice is offered for download
     assert Payment.objects.count() == 1
@@ -329,7 +331,8 @@ def test_paying_an_invoice_online_marks_it_paid_and_grants_the_pending_credits(s
     assert invoice.status == Invoice.Status.PAID
     assert credit_balance(account=account) == type(credit_balance(account=account))(100, 0)
     after = signed_in.post(reverse("usercenter:invoice_pay", args=[invoice.pk]))
-    assert after.status_code == 302 and after["Location"] == reverse("usercenter:orders")
+    assert after.status_code == 302
+    assert after["Location"] == reverse("usercenter:orders")
     assert Payment.objects.count() == 1
 
 

@@ -450,3 +450,64 @@ def test_tax_exempt_customers_pay_no_tax(catalogue, german_seller):
 
     assert invoice.tax_lines.get().category == TaxCategory.EXEMPT
     assert invoice.total_minor == 10_000
+
+
+def test_placing_an_order_again_with_the_same_key_returns_the_first_order(account):
+    from remit.billing.models import Order
+    from tests.billing.helpers import ACTOR
+
+    first = order_place(
+        account=account,
+        actor=ACTOR,
+        kind="credits",
+        payment_method="invoice",
+        credits=100,
+        idempotency_key="form-key-0123456789",
+    )
+    again = order_place(
+        account=account,
+        actor=ACTOR,
+        kind="credits",
+        payment_method="invoice",
+        credits=500,
+        idempotency_key="form-key-0123456789",
+    )
+    assert again.pk == first.pk
+    assert Order.objects.filter(account=account).count() == 1
+
+
+def test_the_same_key_in_another_account_is_another_order(account, catalogue):
+    from tests.billing.helpers import ACTOR
+    from tests.factories import AccountFactory, BillingProfileFactory
+
+    other = AccountFactory()
+    BillingProfileFactory(account=other)
+    orders = [
+        order_place(
+            account=owner,
+            actor=ACTOR,
+            kind="credits",
+            payment_method="invoice",
+            credits=100,
+            idempotency_key="shared-key-0123456789",
+        )
+        for owner in (account, other)
+    ]
+    assert orders[0].pk != orders[1].pk
+
+
+@pytest.mark.parametrize("key", ["", "x" * 65, "has space", "ключ", "a/b"])
+def test_a_malformed_idempotency_key_is_refused(account, key):
+    from remit.core.errors import ValidationFailed
+    from tests.billing.helpers import ACTOR
+
+    with pytest.raises(ValidationFailed) as error:
+        order_place(
+            account=account,
+            actor=ACTOR,
+            kind="credits",
+            payment_method="invoice",
+            credits=100,
+            idempotency_key=key,
+        )
+    assert list(error.value.field_errors) == ["idempotency_key"]

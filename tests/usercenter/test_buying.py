@@ -15,17 +15,6 @@ from tests.factories import MembershipFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def customer(account):
-    return MembershipFactory(account=account).user
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    client.force_login(customer)
-    return client
-
-
 def _key(page) -> str:
     return re.search(
         r'name="credits-idempotency_key" value="([^"]+)"', page.content.decode()

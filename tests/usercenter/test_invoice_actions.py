@@ -17,20 +17,9 @@ from remit.core.errors import ChangeRequestNotAllowed, ValidationFailed
 from remit.documents.models import EmailMessage
 from tests.billing.helpers import ACTOR, buy_credits_by_invoice
 from tests.concurrency import run_concurrently
-from tests.factories import AccountFactory, BillingProfileFactory, MembershipFactory
+from tests.factories import AccountFactory, BillingProfileFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def customer(account):
-    return MembershipFactory(account=account).user
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    client.force_login(customer)
-    return client
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from remit.billing.models import BillingProfile, Invoice, InvoiceRevision, PurchaseOrderNumber
 from tests.billing.helpers import buy_credits_by_invoice, pay_invoice
-from tests.factories import AccountFactory, MembershipFactory, PurchaseOrderNumberFactory
+from tests.factories import AccountFactory, PurchaseOrderNumberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +21,6 @@ DETAILS = {
     "tax_id": "DE136695976",
     "invoice_recipient_emails": "billing@renamed.example",
 }
-
-
-@pytest.fixture
-def signed_in(client, account):
-    client.force_login(MembershipFactory(account=account).user)
-    return client
 
 
 def test_the_page_shows_the_current_details(signed_in, account):

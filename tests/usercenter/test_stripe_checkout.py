@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from remit.billing.models import CheckoutSession, Invoice, Order, Payment
 from tests.billing.helpers import buy_credits_by_invoice
-from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,12 +85,6 @@ def stripe(settings):
     settings.REMIT_STRIPE_TIMEOUT_SECONDS = 5
     yield fake
     fake.server.shutdown()
-
-
-@pytest.fixture
-def signed_in(client, account):
-    client.force_login(MembershipFactory(account=account).user)
-    return client
 
 
 def _buy_by_card(client, credits: int = 40):

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests.billing.helpers import buy_credits_by_invoice
-from tests.factories import MembershipFactory
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "remit" / "locale"
 LANGUAGES = ["de", "fr", "es", "ja", "zh_Hans"]
@@ -64,13 +63,6 @@ def test_the_catalogues_cover_every_string_in_the_code_and_templates(tmp_path):
     with (copy / "locale" / "de" / "LC_MESSAGES" / "django.po").open("rb") as handle:
         missing = [m.id for m in read_po(handle) if m.id and (m.fuzzy or not m.string)]
     assert missing == []
-
-
-@pytest.fixture
-def signed_in(client, account):
-    user = MembershipFactory(account=account).user
-    client.force_login(user)
-    return client
 
 
 PAGES = {

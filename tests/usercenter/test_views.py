@@ -22,18 +22,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture
-def customer(account):
-    membership = MembershipFactory(account=account)
-    return membership.user
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    client.force_login(customer)
-    return client
-
-
 # --- UC1 sign in ------------------------------------------------------------------------------
 
 

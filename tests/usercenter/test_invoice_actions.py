@@ -8,10 +8,9 @@ import zipfile
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from remit.billing.models import AuditEvent, ChangeRequest
-from remit.billing.services.change_requests import change_request_create
+from remit.billing.services.change_requests import change_request_close, change_request_create
 from remit.billing.services.invoices import invoice_void
 from remit.core.errors import ChangeRequestNotAllowed, ValidationFailed
 from remit.documents.models import EmailMessage
@@ -60,8 +59,8 @@ def test_a_second_open_request_for_the_same_invoice_is_refused(signed_in, invoic
 
 def test_a_closed_request_shows_supports_answer_and_a_new_one_can_be_made(signed_in, invoice):
     request = change_request_create(invoice=invoice, actor=ACTOR, kind="void", reason="Dup")
-    ChangeRequest.objects.filter(pk=request.pk).update(
-        status="declined", response="The invoice is correct.", closed_at=timezone.now()
+    change_request_close(
+        change_request=request, actor=ACTOR, status="declined", response="The invoice is correct."
     )
     page = signed_in.get(reverse("usercenter:orders")).content.decode()
     assert "Change request declined: The invoice is correct." in page
@@ -98,8 +97,8 @@ def test_a_void_invoice_cannot_get_a_change_request(invoice):
 
 def test_the_reason_is_escaped_on_the_page(signed_in, invoice):
     request = change_request_create(invoice=invoice, actor=ACTOR, kind="change", reason="x")
-    ChangeRequest.objects.filter(pk=request.pk).update(
-        status="done", response="<img src=x onerror=alert(1)>"
+    change_request_close(
+        change_request=request, actor=ACTOR, status="done", response="<img src=x onerror=alert(1)>"
     )
     page = signed_in.get(reverse("usercenter:orders")).content.decode()
     assert "<img src=x" not in page
@@ -195,3 +194,14 @@ def test_a_date_range_download_works_and_bad_ranges_are_explained(signed_in, inv
         response = signed_in.get(reverse("usercenter:documents_zip"), params)
         assert response.status_code == 302
         assert "Choose a year" in signed_in.get(response["Location"]).content.decode()
+
+
+def test_closing_a_request_twice_or_without_an_answer_is_refused(invoice):
+    request = change_request_create(invoice=invoice, actor=ACTOR, kind="change", reason="x")
+    with pytest.raises(ValidationFailed) as error:
+        change_request_close(change_request=request, actor=ACTOR, status="open", response="")
+    assert sorted(error.value.field_errors) == ["response", "status"]
+    change_request_close(change_request=request, actor=ACTOR, status="done", response="Fixed.")
+    with pytest.raises(ChangeRequestNotAllowed):
+        change_request_close(change_request=request, actor=ACTOR, status="declined", response="no")
+    assert AuditEvent.objects.filter(action="change_request.closed").count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from remit.billing.actors import Actor
 from remit.billing.locks import account_lock, invoice_lock
@@ -63,3 +64,43 @@ def change_request_create(
             new_values={"change_request": request.pk, "kind": kind},
         )
         return request
+
+
+RESPONSE_MAX_LENGTH = 2000
+
+
+def change_request_close(
+    *, change_request: ChangeRequest, actor: Actor, status: str, response: str
+) -> ChangeRequest:
+    """Support answers a request (X4): done or declined, with a message the customer sees on the
+    invoice's row. Closing an already closed request is refused."""
+    errors = FieldErrors()
+    if status not in (ChangeRequest.Status.DONE, ChangeRequest.Status.DECLINED):
+        errors.add("status", "Choose done or declined.")
+    cleaned = clean_text(
+        errors, "response", response, max_length=RESPONSE_MAX_LENGTH, required=True, multiline=True
+    )
+    errors.raise_if_any()
+    with transaction.atomic():
+        account_lock(change_request.account_id)
+        locked = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+        if locked.status != ChangeRequest.Status.OPEN:
+            raise ChangeRequestNotAllowed(
+                f"Change request {locked.pk} is already {locked.get_status_display().lower()}.",
+                details={"change_request": locked.pk, "status": locked.status},
+            )
+        locked.status = status
+        locked.response = cleaned
+        locked.closed_at = timezone.now()
+        locked.closed_by_id = actor.user_id
+        locked.save(update_fields=["status", "response", "closed_at", "closed_by"])
+        audit_record(
+            actor=actor,
+            action="change_request.closed",
+            subject=locked.invoice,
+            account=locked.account,
+            reason=cleaned,
+            old_values={"status": ChangeRequest.Status.OPEN},
+            new_values={"change_request": locked.pk, "status": status},
+        )
+        return locked

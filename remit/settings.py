@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "remit.billing",
     "remit.documents",
     "remit.usercenter",
+    "remit.backoffice",
 ]
 
 MIDDLEWARE = [

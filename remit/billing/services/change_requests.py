@@ -104,3 +104,28 @@ def change_request_close(
             new_values={"change_request": locked.pk, "status": status},
         )
         return locked
+
+
+def change_request_assign(
+    *, change_request: ChangeRequest, actor: Actor, assignee_id: int | None
+) -> ChangeRequest:
+    """Take an open request in the queue (or hand it back with ``None``), audited."""
+    with transaction.atomic():
+        locked = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+        if locked.status != ChangeRequest.Status.OPEN:
+            raise ChangeRequestNotAllowed(
+                f"Change request {locked.pk} is already {locked.get_status_display().lower()}.",
+                details={"change_request": locked.pk, "status": locked.status},
+            )
+        previous = locked.assigned_to_id
+        locked.assigned_to_id = assignee_id
+        locked.save(update_fields=["assigned_to"])
+        audit_record(
+            actor=actor,
+            action="change_request.assigned",
+            subject=locked.invoice,
+            account=locked.account,
+            old_values={"assigned_to": previous},
+            new_values={"change_request": locked.pk, "assigned_to": assignee_id},
+        )
+        return locked

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 VIEW = [
     "billing.view_account",
+    "billing.view_membership",
     "billing.view_billingprofile",
     "billing.view_order",
     "billing.view_invoice",

@@ -6,9 +6,7 @@ import secrets
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from remit.billing.services.quotes import MAX_CREDITS_PER_ORDER
@@ -21,12 +19,10 @@ from remit.billing.services.validation import (
     country_codes,
 )
 from remit.core.errors import ValidationFailed
-from remit.core.throttle import throttle_blocked, throttle_clear, throttle_failure
-
-SIGN_IN_SCOPE = "sign-in"
+from remit.core.signin import ThrottledSignInMixin
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(ThrottledSignInMixin, AuthenticationForm):
     """Email + password; repeated failures for an email or from an address pause sign-in."""
 
     username = forms.EmailField(
@@ -37,31 +33,7 @@ class SignInForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("That email and password do not match an account."),
-        "throttled": _("Too many failed attempts. Wait a few minutes, or reset your password."),
     }
-
-    def _identities(self) -> list[str]:
-        email = (self.data.get("username") or "").strip().lower()
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        return [f"email:{email}", f"address:{address}"]
-
-    def clean(self) -> dict[str, Any]:
-        identities = self._identities()
-        if throttle_blocked(
-            scope=SIGN_IN_SCOPE, identities=identities, limit=settings.REMIT_LOGIN_ATTEMPTS
-        ):
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            throttle_failure(
-                scope=SIGN_IN_SCOPE,
-                identities=identities,
-                window_seconds=settings.REMIT_LOGIN_LOCKOUT_SECONDS,
-            )
-            raise
-        throttle_clear(scope=SIGN_IN_SCOPE, identities=identities[:1])
-        return cleaned
 
 
 def _country_choices() -> list[tuple[str, Any]]:

@@ -56,7 +56,7 @@ def test_a_support_agent_assigns_and_answers_and_the_customer_sees_the_answer(
     change_request.refresh_from_db()
     assert change_request.assigned_to == agent
 
-    url = reverse("admin:billing_changerequest_answer", args=[change_request.pk])
+    url = reverse("admin:billing_changerequest_support", args=[change_request.pk, "answer"])
     assert client.get(url).status_code == 200
     response = client.post(url, {"status": "declined", "response": "Not a duplicate: two seats."})
     assert response.status_code == 302
@@ -75,7 +75,7 @@ def test_a_support_agent_assigns_and_answers_and_the_customer_sees_the_answer(
 
 def test_an_empty_answer_is_refused_and_nothing_changes(client, change_request):
     staff(client, "Support agent")
-    url = reverse("admin:billing_changerequest_answer", args=[change_request.pk])
+    url = reverse("admin:billing_changerequest_support", args=[change_request.pk, "answer"])
     response = client.post(url, {"status": "done", "response": ""})
     assert response.status_code == 400
     change_request.refresh_from_db()
@@ -84,16 +84,16 @@ def test_an_empty_answer_is_refused_and_nothing_changes(client, change_request):
 
 def test_answering_twice_is_refused(client, change_request):
     staff(client, "Support agent")
-    url = reverse("admin:billing_changerequest_answer", args=[change_request.pk])
+    url = reverse("admin:billing_changerequest_support", args=[change_request.pk, "answer"])
     client.post(url, {"status": "done", "response": "Voided."})
     response = client.post(url, {"status": "declined", "response": "No."})
     assert response.status_code == 400
-    assert "already done" in response.content.decode()
+    assert "not available any more" in response.content.decode()
 
 
 def test_finance_cannot_answer_or_assign_change_requests(client, change_request):
     staff(client, "Finance")
-    url = reverse("admin:billing_changerequest_answer", args=[change_request.pk])
+    url = reverse("admin:billing_changerequest_support", args=[change_request.pk, "answer"])
     assert client.get(url).status_code == 403
     assert client.post(url, {"status": "done", "response": "x"}).status_code == 403
     queue = client.get(reverse("admin:billing_changerequest_changelist"))

@@ -1,0 +1,136 @@
+"""Support actions on one object in the admin (X2): a button on the object's page, a form, one
+service call. One view serves them all, so permission checks, error handling and messages are
+written once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from remit.billing.actors import Actor
+from remit.core.errors import DomainError, ValidationFailed
+
+
+@dataclass(frozen=True)
+class SupportAction:
+    # URL segment and id, e.g. "void".
+    name: str
+    label: str
+    # "app_label.codename" the staff member needs.
+    permission: str
+    form: type[forms.Form]
+    # Calls the service; returns the success message. Raises DomainError to refuse.
+    perform: Callable[[Any, Actor, dict[str, Any]], str]
+    # Whether the button shows for this object (e.g. only unpaid invoices can be voided).
+    available: Callable[[Any], bool] = lambda obj: True
+    help_text: str = ""
+    # A plain-text summary of the object shown above the form (escaped like any text).
+    describe: Callable[[Any], str] = str
+    # Builds the form's keyword arguments for this object (choices, initial values).
+    form_kwargs: Callable[[Any], dict[str, Any]] = field(default=lambda obj: {})
+
+
+class SupportActionsMixin(admin.ModelAdmin):
+    support_actions: tuple[SupportAction, ...] = ()
+    change_form_template = "backoffice/change_form_with_actions.html"
+
+    def _info(self) -> tuple[str, str]:
+        return self.model._meta.app_label, self.model._meta.model_name or ""
+
+    def get_urls(self) -> list[URLPattern]:
+        app_label, model_name = self._info()
+        return [
+            path(
+                "<path:object_id>/support/<str:action_name>/",
+                self.admin_site.admin_view(self.support_action_view),
+                name=f"{app_label}_{model_name}_support",
+            ),
+            *super().get_urls(),
+        ]
+
+    def support_actions_for(self, request: HttpRequest, obj: models.Model) -> list[SupportAction]:
+        return [
+            action
+            for action in self.support_actions
+            if request.user.has_perm(action.permission) and action.available(obj)
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        app_label, model_name = self._info()
+        buttons = []
+        if obj is not None:
+            buttons = [
+                (
+                    action.label,
+                    reverse(f"admin:{app_label}_{model_name}_support", args=[obj.pk, action.name]),
+                )
+                for action in self.support_actions_for(request, obj)
+            ]
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "support_buttons": buttons}
+        )
+
+    def support_action_view(
+        self, request: HttpRequest, object_id: str, action_name: str
+    ) -> HttpResponse:
+        obj = get_object_or_404(self.model, pk=object_id)
+        action = next((a for a in self.support_actions if a.name == action_name), None)
+        if action is None:
+            raise PermissionDenied
+        if not request.user.has_perm(action.permission) or not self.has_view_permission(
+            request, obj
+        ):
+            raise PermissionDenied
+        app_label, model_name = self._info()
+        back = reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk])
+        data = request.POST if request.method == "POST" else None
+        form = action.form(data, **action.form_kwargs(obj))
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if not action.available(obj):
+                form.add_error(None, "This action is not available any more for this object.")
+            elif form.is_valid():
+                try:
+                    message = action.perform(obj, Actor.for_user(request.user), form.cleaned_data)
+                except ValidationFailed as error:
+                    for name, field_messages in error.field_errors.items():
+                        for text in field_messages:
+                            form.add_error(name if name in form.fields else None, text)
+                except DomainError as error:
+                    form.add_error(None, error.message)
+                else:
+                    self.message_user(request, message, messages.SUCCESS)
+                    return HttpResponseRedirect(back)
+        return TemplateResponse(
+            request,
+            "backoffice/support_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": obj,
+                "action": action,
+                "summary": action.describe(obj),
+                "form": form,
+                "back": back,
+                "title": f"{action.label}: {obj}",
+            },
+            status=status,
+        )

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -34,6 +35,8 @@ from remit.billing.services.validation import BillingProfileInput
 DEMO_ACCOUNT_ID = "demo-acme"
 CUSTOMER_EMAIL = "customer@demo.remit.local"
 SUPPORT_EMAIL = "support@demo.remit.local"
+# Back-office staff with one role each (groups made by remit.backoffice.roles after migrate).
+ROLE_LOGINS = (("agent@demo.remit.local", "Support agent"), ("finance@demo.remit.local", "Finance"))
 
 
 def _catalogue() -> PlanSize:
@@ -88,6 +91,14 @@ class Command(BaseCommand):
             if created:
                 support.set_password(password)
                 support.save()
+            for email, role in ROLE_LOGINS:
+                staff, created = user_model.objects.get_or_create(
+                    username=email, defaults={"email": email, "is_staff": True}
+                )
+                if created:
+                    staff.set_password(password)
+                    staff.save()
+                    staff.groups.add(Group.objects.get(name=role))
             customer, created = user_model.objects.get_or_create(
                 username=CUSTOMER_EMAIL, defaults={"email": CUSTOMER_EMAIL}
             )
@@ -171,5 +182,6 @@ class Command(BaseCommand):
         self.stdout.write(
             "Demo data ready.\n"
             f"  Customer login: {CUSTOMER_EMAIL} / {password}  (account: {account.name})\n"
-            f"  Support login:  {SUPPORT_EMAIL} / {password}  (back office: /admin/)\n"
+            f"  Admin login:    {SUPPORT_EMAIL} / {password}  (back office: /admin/)\n"
+            + "".join(f"  {role} login: {email} / {password}\n" for email, role in ROLE_LOGINS)
         )

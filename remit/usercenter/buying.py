@@ -31,7 +31,10 @@ from remit.billing.services.checkout import (
     checkout_start,
     checkout_test_pay,
 )
-from remit.billing.services.invoicing_rules import credit_invoice_minimum_minor
+from remit.billing.services.invoicing_rules import (
+    credit_invoice_minimum_minor,
+    invoicing_during_trial_allowed,
+)
 from remit.billing.services.orders import order_place
 from remit.billing.services.payment_platform import payment_test_mode
 from remit.core.errors import (
@@ -158,6 +161,8 @@ def _buy_page(
             "po_numbers": po_number_list(account=account),
             "problem": problem,
             "test_mode": payment_test_mode(),
+            "card_only_terms": [term.months for term in term_offers() if not term.invoice_allowed],
+            "trial_without_invoicing": not invoicing_during_trial_allowed(account),
             **support_context(),
         },
         status=status,

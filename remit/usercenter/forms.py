@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from remit.billing.services.quotes import MAX_CREDITS_PER_ORDER
@@ -57,17 +58,28 @@ class BillingProfileForm(forms.Form):
     address_line1 = forms.CharField(label=_("Address"), max_length=200)
     address_line2 = forms.CharField(label=_("Address line 2"), max_length=200, required=False)
     city = forms.CharField(label=_("City"), max_length=100)
-    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    postal_code = forms.CharField(
+        label=_("Postal code"),
+        max_length=20,
+        required=False,
+        help_text=_("Required in countries that use postal codes."),
+    )
     region = forms.CharField(label=_("State / region"), max_length=100, required=False)
     country = forms.ChoiceField(label=_("Country"), choices=_country_choices)
     tax_id = forms.CharField(label=_("Tax / VAT ID"), max_length=40, required=False)
     invoice_recipient_emails = forms.CharField(
         label=_("Send invoices to"),
         required=False,
-        help_text=_("Up to %(count)s addresses, separated by commas.") % {"count": MAX_RECIPIENTS},
         widget=forms.TextInput(attrs={"autocomplete": "email", "inputmode": "email"}),
         max_length=2600,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Translated per request (a lazy string with % would freeze the first language).
+        self.fields["invoice_recipient_emails"].help_text = gettext(
+            "Up to %(count)s addresses, separated by commas."
+        ) % {"count": MAX_RECIPIENTS}
 
     def clean(self) -> dict[str, Any]:
         """Run the service's validation on what was typed, so every problem (a VAT ID that does

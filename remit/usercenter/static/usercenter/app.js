@@ -13,6 +13,9 @@ document.addEventListener("DOMContentLoaded", () => {
     gate.close();
     gate.showModal();
     gate.addEventListener("cancel", (event) => event.preventDefault());
+    // Chromium closes a dialog on a second Escape even when "cancel" is prevented; stopping the
+    // key itself keeps the dialog open without a flicker.
+    gate.addEventListener("keydown", (event) => { if (event.key === "Escape") event.preventDefault(); });
     gate.addEventListener("close", () => { if (!gate.dataset.submitted) gate.showModal(); });
     gate.querySelector("form").addEventListener("submit", () => { gate.dataset.submitted = "1"; });
   }
@@ -39,6 +42,16 @@ document.addEventListener("DOMContentLoaded", () => {
       fields.hidden = !on;
       fields.querySelectorAll("input, select, textarea").forEach((input) => { input.disabled = !on; });
       submit.textContent = on ? submit.dataset.labelInvoice : submit.dataset.labelCard;
+      // Terms that only cards can pay cannot be chosen with an invoice (P5).
+      form.querySelectorAll("input[data-card-only]").forEach((radio) => {
+        radio.disabled = on;
+        if (on && radio.checked) {
+          radio.checked = false;
+          const first = form.querySelector("input[name$='term_months']:not([data-card-only])");
+          if (first) first.checked = true;
+        }
+      });
+      showTotal();
     };
     const totalMinor = () => {
       if (form.dataset.purchase === "credits") {
@@ -68,6 +81,25 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 
   // A freshly issued invoice downloads by itself (the link stays for a second try).
+  // Only once: the address loses ?ready, so Reload and Back do not download it again.
   const ready = document.querySelector("a[data-auto-download]");
-  if (ready) { ready.click(); }
+  if (ready) {
+    ready.click();
+    const url = new URL(window.location.href);
+    url.searchParams.delete("ready");
+    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
+
+  // Buttons that destroy something ask first.
+  document.querySelectorAll("button[data-confirm]").forEach((button) => {
+    button.addEventListener("click", (event) => {
+      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // The print view's Print button.
+  document.querySelectorAll("[data-print]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  });
 });

@@ -79,7 +79,30 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
-    show_change_link = True
+    show_change_link = False
+
+
+def _admin_link(obj: Any, text: str) -> str:
+    meta = obj._meta
+    return format_html(
+        '<a href="{}">{}</a>',
+        reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk]),
+        text,
+    )
+
+
+class MoneyColumns:
+    @admin.display(description="Number")
+    def number_link(self, obj: Any) -> str:
+        return _admin_link(obj, obj.number)
+
+    @admin.display(description="Total")
+    def total(self, obj: Any) -> str:
+        return money(obj.total_minor, obj.currency)
+
+    @admin.display(description="Amount")
+    def amount(self, obj: Any) -> str:
+        return money(obj.amount_minor, obj.currency)
 
 
 # --- account page ---------------------------------------------------------------------------
@@ -89,46 +112,42 @@ class MembershipInline(ReadOnlyInline):
     model = Membership
     fields = ("user", "role", "created_at")
     readonly_fields = fields
-    show_change_link = False
 
 
 class BillingProfileInline(ReadOnlyInline):
     model = BillingProfile
     fields = ("legal_name", "address_line1", "city", "postal_code", "country", "tax_id")
     readonly_fields = fields
-    show_change_link = False
 
 
 class PurchaseOrderNumberInline(ReadOnlyInline):
     model = PurchaseOrderNumber
     fields = ("value", "is_default")
     readonly_fields = fields
-    show_change_link = False
 
 
-class OrderInline(ReadOnlyInline):
+class OrderInline(MoneyColumns, ReadOnlyInline):
     model = Order
-    fields = ("created_at", "description", "payment_method", "status", "total_minor", "currency")
+    fields = ("created_at", "description", "payment_method", "status", "total", "po_number")
     readonly_fields = fields
-    show_change_link = False
 
 
-class InvoiceInline(ReadOnlyInline):
+class InvoiceInline(MoneyColumns, ReadOnlyInline):
     model = Invoice
     fk_name = "account"
-    fields = ("number", "issue_date", "due_date", "status", "total_minor", "currency", "po_number")
+    fields = ("number_link", "issue_date", "due_date", "status", "total", "po_number")
     readonly_fields = fields
 
 
-class CreditNoteInline(ReadOnlyInline):
+class CreditNoteInline(MoneyColumns, ReadOnlyInline):
     model = CreditNote
-    fields = ("number", "issue_date", "invoice", "total_minor", "reason_code")
+    fields = ("number_link", "issue_date", "invoice", "total", "reason_code")
     readonly_fields = fields
 
 
-class PaymentInline(ReadOnlyInline):
+class PaymentInline(MoneyColumns, ReadOnlyInline):
     model = Payment
-    fields = ("received_at", "method", "provider", "provider_reference", "amount_minor", "invoice")
+    fields = ("received_at", "method", "provider", "provider_reference", "amount", "invoice")
     readonly_fields = fields
 
 
@@ -137,7 +156,6 @@ class AuditEventInline(ReadOnlyInline):
     fields = ("created_at", "actor_label", "action", "subject_type", "subject_id", "reason")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
-    show_change_link = False
 
 
 def _trial_invoicing(account: Account, actor: Actor, data: dict[str, Any]) -> str:

@@ -42,3 +42,6 @@ class AuditEvent(ImmutableModel):
             models.Index(fields=["subject_type", "subject_id"], name="audit_subject"),
             models.Index(fields=["account", "created_at"], name="audit_account_time"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.action} · {self.subject_type} {self.subject_id}"

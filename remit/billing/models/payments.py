@@ -47,6 +47,9 @@ class Payment(models.Model):
             models.CheckConstraint(condition=Q(amount_minor__gte=0), name="payment_not_negative"),
         ]
 
+    def __str__(self) -> str:
+        return f"Payment {self.provider} {self.provider_reference}"
+
 
 class CreditLedgerEntry(models.Model):
     """One movement of an account's credits (P6).

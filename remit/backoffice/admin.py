@@ -202,6 +202,7 @@ class AccountAdmin(SupportActionsMixin, ReadOnlyAdmin):
         "credits",
         "invoicing_during_trial",
         "unpaid_limit",
+        "emails",
     )
     fields = readonly_fields
     inlines = (
@@ -260,6 +261,31 @@ class AccountAdmin(SupportActionsMixin, ReadOnlyAdmin):
             return "disabled"
         expiry = account.invoicing_during_trial_expires_at
         return f"enabled until {expiry:%Y-%m-%d %H:%M}" if expiry else "enabled"
+
+    @admin.display(description="Emails (latest 20)")
+    def emails(self, account: Account) -> str:
+        latest = (
+            EmailMessage.objects.filter(document__account=account)
+            .select_related("document")
+            .order_by("-created_at", "-id")[:20]
+        )
+        return (
+            format_html_join(
+                "",
+                "<div>{} · {} · {} · {} → {}</div>",
+                (
+                    (
+                        f"{email.created_at:%Y-%m-%d %H:%M}",
+                        _admin_link(email.document, email.document.number),
+                        email.get_kind_display(),
+                        email.get_status_display(),
+                        ", ".join(email.recipients) or "–",
+                    )
+                    for email in latest
+                ),
+            )
+            or "–"
+        )
 
     @admin.display(description="Unpaid-invoice limit")
     def unpaid_limit(self, account: Account) -> str:

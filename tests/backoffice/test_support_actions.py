@@ -334,3 +334,29 @@ def test_staff_sign_in_is_throttled_like_customers(client, settings):
     )
     assert "Too many failed attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "data"),
+    [
+        ("invoice", "void", {"reason_code": "duplicate", "reason": "x"}),
+        ("invoice", "reissue", {"credits": "300", "reason": "x"}),
+        ("invoice", "payment", {"method": "bank_transfer", "amount": "150", "reference": "x"}),
+        ("invoice", "resend", {}),
+        ("account", "limit", {"limit": "9", "reason": "x"}),
+    ],
+)
+def test_staff_without_a_role_can_do_nothing(client, as_role, invoice, model, name, data):
+    as_role(None)
+    pk = invoice.pk if model == "invoice" else invoice.account_id
+    before = table_counts()
+    assert client.post(action_url(model, pk, name), data).status_code == 403
+    assert table_counts() == before
+    assert EmailMessage.objects.filter(kind=EmailMessage.Kind.RESEND).count() == 0
+
+
+def test_the_account_page_lists_the_accounts_emails(client, as_role, invoice, account):
+    as_role("Support agent")
+    page = client.get(reverse("admin:billing_account_change", args=[account.pk])).content.decode()
+    assert "Emails (latest 20)" in page
+    assert "Invoice issued" in page

@@ -40,6 +40,10 @@ INSTALLED_APPS = [
     "remit.billing",
     "remit.documents",
     "remit.usercenter",
+    "remit.integrations",
+    "remit.api",
+    "ninja",
+    # Last: its role groups are synced after every other app's permissions exist.
     "remit.backoffice",
 ]
 
@@ -49,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "remit.api.middleware.ApiRequestMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -233,6 +238,9 @@ REMIT_STRIPE_TIMEOUT_SECONDS = env_int("REMIT_STRIPE_TIMEOUT_SECONDS", 15)
 # The absolute address customers reach Remit at, for the platform's return URLs (e.g.
 # https://billing.example.com); empty uses the address of the request.
 REMIT_PUBLIC_URL = env_str("REMIT_PUBLIC_URL", "")
+# I1: requests per minute per API key (then 429 with Retry-After), and the largest request body.
+REMIT_API_REQUESTS_PER_MINUTE = env_int("REMIT_API_REQUESTS_PER_MINUTE", 600)
+REMIT_API_MAX_BODY_BYTES = env_int("REMIT_API_MAX_BODY_BYTES", 65536)
 # UC4: the seller's logo on documents (an SVG file; empty for none), and the font folders Typst
 # may use (Inter for Latin, DejaVu Sans for Arabic/Hebrew, WenQuanYi Micro Hei for CJK, Garuda
 # for Thai); characters none of them has are printed as U+FFFD (the stored data keeps them).

@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from remit.backoffice.actions import SupportAction, SupportActionsMixin
 from remit.backoffice.forms import (
     AnswerForm,
+    ApiKeyForm,
     ConfirmForm,
     LimitForm,
     PaymentForm,
@@ -46,13 +47,15 @@ from remit.billing.services.invoice_emails import invoice_email_resend
 from remit.billing.services.invoices import invoice_reissue, invoice_void
 from remit.billing.services.invoicing_rules import unpaid_invoice_limit
 from remit.billing.services.payments import invoice_payment_record
-from remit.core.errors import ChangeRequestNotAllowed
+from remit.core.errors import ChangeRequestNotAllowed, ValidationFailed
 from remit.core.money import minor_to_decimal_string
 from remit.core.signin import ThrottledSignInMixin
 from remit.documents.http import document_pdf_response
 from remit.documents.models import Document, EmailMessage
 from remit.documents.services.archive import archive_verify
 from remit.documents.services.emails import email_resend
+from remit.integrations.models import ApiKey
+from remit.integrations.services.api_keys import api_key_create, api_key_revoke
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -653,3 +656,85 @@ admin.site.login_form = StaffSignInForm
 admin.site.site_header = "Remit back office"
 admin.site.site_title = "Remit back office"
 admin.site.index_title = "Support and finance"
+
+
+# --- API keys (I1) --------------------------------------------------------------------------------
+
+
+def _revoke(api_key: ApiKey, actor: Actor, data: dict[str, Any]) -> str:
+    api_key_revoke(api_key=api_key, actor=actor)
+    return f"API key {api_key} revoked; requests with it are refused from now on."
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(SupportActionsMixin, ReadOnlyAdmin):
+    """Keys are created here and shown once; only their hash is stored."""
+
+    list_display = ("name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")
+    exclude = ("secret_sha256",)
+    support_actions = (
+        SupportAction(
+            name="revoke",
+            label="Revoke",
+            permission="integrations.change_apikey",
+            form=ConfirmForm,
+            perform=_revoke,
+            available=lambda api_key: api_key.revoked_at is None,
+            help_text="Requests with this key are refused from now on. This cannot be undone.",
+        ),
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("integrations.add_apikey")
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ApiKeyForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                created = api_key_create(
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    actor=Actor.for_user(request.user),
+                )
+            except ValidationFailed as error:
+                for name, field_messages in error.field_errors.items():
+                    for text in field_messages:
+                        form.add_error(name if name in form.fields else None, text)
+            else:
+                return TemplateResponse(
+                    request,
+                    "backoffice/api_key_created.html",
+                    {
+                        **self.admin_site.each_context(request),
+                        "opts": self.model._meta,
+                        "title": "API key created",
+                        "api_key": created.api_key,
+                        "token": created.token,
+                    },
+                )
+        return TemplateResponse(
+            request,
+            "backoffice/support_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "New API key",
+                "action": SupportAction(
+                    name="add",
+                    label="Create API key",
+                    permission="integrations.add_apikey",
+                    form=ApiKeyForm,
+                    perform=lambda *args: "",
+                    help_text="The key is shown once, on the next page; only its hash is kept.",
+                ),
+                "summary": "",
+                "form": form,
+                "back": reverse("admin:integrations_apikey_changelist"),
+            },
+            status=400 if request.method == "POST" else 200,
+        )

@@ -120,3 +120,14 @@ class LimitForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     """Actions without input (resend)."""
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="Which system uses it, e.g. 'billing backend'."
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=[("read", "Read"), ("write", "Write"), ("staff", "Staff (account options)")],
+        widget=forms.CheckboxSelectMultiple,
+        initial=["read", "write"],
+    )

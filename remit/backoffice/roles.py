@@ -34,7 +34,14 @@ ROLES: dict[str, list[str]] = {
     ],
 }
 ROLES["Administrator"] = sorted(
-    {*ROLES["Support agent"], *ROLES["Finance"], "backoffice.verify_archive"}
+    {
+        *ROLES["Support agent"],
+        *ROLES["Finance"],
+        "backoffice.verify_archive",
+        "integrations.view_apikey",
+        "integrations.add_apikey",
+        "integrations.change_apikey",
+    }
 )
 
 

@@ -360,3 +360,32 @@ def test_the_account_page_lists_the_accounts_emails(client, as_role, invoice, ac
     page = client.get(reverse("admin:billing_account_change", args=[account.pk])).content.decode()
     assert "Emails (latest 20)" in page
     assert "Invoice issued" in page
+
+
+def test_an_administrator_creates_an_api_key_shown_once_and_revokes_it(client, as_role):
+    import re
+
+    from remit.integrations.models import ApiKey
+    from tests.api.conftest import ApiClient
+
+    as_role("Support agent")
+    assert client.get(reverse("admin:integrations_apikey_add")).status_code == 403
+    as_role("Administrator")
+    response = client.post(
+        reverse("admin:integrations_apikey_add"), {"name": "backend", "scopes": ["read"]}
+    )
+    assert response.status_code == 200
+    token = re.search(r'id="api-key">([^<]+)<', response.content.decode()).group(1)
+    api_key = ApiKey.objects.get()
+    assert token.startswith(f"rk_{api_key.prefix}_")
+    assert token not in api_key.secret_sha256
+    assert ApiClient(token).get("/accounts").status_code == 200
+    page = client.get(reverse("admin:integrations_apikey_change", args=[api_key.pk]))
+    assert token not in page.content.decode()
+    revoke = client.post(
+        reverse("admin:integrations_apikey_support", args=[api_key.pk, "revoke"]), {}
+    )
+    assert revoke.status_code == 302
+    assert ApiClient(token).get("/accounts").status_code == 401
+    bad = client.post(reverse("admin:integrations_apikey_add"), {"name": "", "scopes": []})
+    assert bad.status_code == 400

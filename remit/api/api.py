@@ -163,7 +163,8 @@ def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    return error_response(request, error.status_code, "http_error", str(error))
+    code = {400: "bad_request", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return error_response(request, error.status_code, code, str(error))
 
 
 def actor(request: HttpRequest) -> Actor:
@@ -171,10 +172,12 @@ def actor(request: HttpRequest) -> Actor:
 
 
 ERRORS: dict[int, type[Schema]] = {
+    400: Error,
     401: Error,
     403: Error,
     404: Error,
     409: Error,
+    413: Error,
     422: Error,
     429: Error,
 }

@@ -308,7 +308,7 @@ def _plan_size(plan_size_id: int | None) -> PlanSize | None:
 accounts = Router(tags=["accounts"])
 
 
-@accounts.get("", response={200: AccountPage, **ERRORS}, auth=READ)
+@accounts.get("", response={200: AccountPage, **ERRORS}, auth=READ, summary="List accounts")
 def account_list(
     request: HttpRequest,
     paging: Query[PageQuery],
@@ -323,24 +323,36 @@ def account_list(
     return page(rows, cursor=paging.cursor, limit=paging.limit, serialize=account_out)
 
 
-@accounts.post("", response={201: AccountOut, **ERRORS}, auth=WRITE)
+@accounts.post("", response={201: AccountOut, **ERRORS}, auth=WRITE, summary="Create an account")
 def account_create_op(request: HttpRequest, payload: AccountIn) -> Status[AccountOut]:
     account = account_create(actor=actor(request), **payload.model_dump())
     return Status(201, account_out(account))
 
 
-@accounts.get("/{account_id}", response={200: AccountOut, **ERRORS}, auth=READ)
+@accounts.get(
+    "/{account_id}", response={200: AccountOut, **ERRORS}, auth=READ, summary="Get an account"
+)
 def account_get(request: HttpRequest, account_id: int) -> AccountOut:
     return account_out(get_object_or_404(Account, pk=account_id))
 
 
-@accounts.post("/{account_id}/activate", response={200: AccountOut, **ERRORS}, auth=WRITE)
+@accounts.post(
+    "/{account_id}/activate",
+    response={200: AccountOut, **ERRORS},
+    auth=WRITE,
+    summary="Activate a trial account",
+)
 def account_activate_op(request: HttpRequest, account_id: int) -> AccountOut:
     account = get_object_or_404(Account, pk=account_id)
     return account_out(account_activate(account=account, actor=actor(request), reason="API"))
 
 
-@accounts.put("/{account_id}/options", response={200: AccountOut, **ERRORS}, auth=STAFF)
+@accounts.put(
+    "/{account_id}/options",
+    response={200: AccountOut, **ERRORS},
+    auth=STAFF,
+    summary="Set support options (staff)",
+)
 def account_options(request: HttpRequest, account_id: int, payload: OptionsIn) -> AccountOut:
     """Support's switches: invoicing during trial (P3) and the unpaid-invoice limit (P4)."""
     account = get_object_or_404(Account, pk=account_id)
@@ -361,7 +373,9 @@ def account_options(request: HttpRequest, account_id: int, payload: OptionsIn) -
     return account_out(account)
 
 
-@accounts.post("/{account_id}/members", response={201: MemberOut, **ERRORS}, auth=WRITE)
+@accounts.post(
+    "/{account_id}/members", response={201: MemberOut, **ERRORS}, auth=WRITE, summary="Add a member"
+)
 def member_add(request: HttpRequest, account_id: int, payload: MemberIn) -> Status[MemberOut]:
     """Add a member (a User Center login) by email; the user is created without a password
     (they sign in with portal links or set one with the password-reset email)."""
@@ -389,14 +403,20 @@ def member_add(request: HttpRequest, account_id: int, payload: MemberIn) -> Stat
 
 
 @accounts.get(
-    "/{account_id}/billing-profile", response={200: BillingProfileOut, **ERRORS}, auth=READ
+    "/{account_id}/billing-profile",
+    response={200: BillingProfileOut, **ERRORS},
+    auth=READ,
+    summary="Get the billing profile",
 )
 def billing_profile_get(request: HttpRequest, account_id: int) -> BillingProfile:
     return get_object_or_404(BillingProfile, account_id=account_id)
 
 
 @accounts.put(
-    "/{account_id}/billing-profile", response={200: BillingProfileOut, **ERRORS}, auth=WRITE
+    "/{account_id}/billing-profile",
+    response={200: BillingProfileOut, **ERRORS},
+    auth=WRITE,
+    summary="Set the billing profile",
 )
 def billing_profile_put(
     request: HttpRequest, account_id: int, payload: BillingProfileIn
@@ -409,7 +429,12 @@ def billing_profile_put(
     )
 
 
-@accounts.get("/{account_id}/orders", response={200: OrderPage, **ERRORS}, auth=READ)
+@accounts.get(
+    "/{account_id}/orders",
+    response={200: OrderPage, **ERRORS},
+    auth=READ,
+    summary="List the account's orders",
+)
 def order_list(request: HttpRequest, account_id: int, paging: Query[PageQuery]) -> dict[str, Any]:
     account = get_object_or_404(Account, pk=account_id)
     return page(
@@ -420,7 +445,9 @@ def order_list(request: HttpRequest, account_id: int, paging: Query[PageQuery]) 
     )
 
 
-@accounts.post("/{account_id}/orders", response={201: OrderOut, **ERRORS}, auth=WRITE)
+@accounts.post(
+    "/{account_id}/orders", response={201: OrderOut, **ERRORS}, auth=WRITE, summary="Place an order"
+)
 def order_create(request: HttpRequest, account_id: int, payload: OrderIn) -> Status[OrderOut]:
     """Buy credits or a plan for the account: ``payment_method=invoice`` issues the invoice at
     once (P2–P4 apply); ``card`` waits for the payment platform."""
@@ -440,7 +467,12 @@ def order_create(request: HttpRequest, account_id: int, payload: OrderIn) -> Sta
     return Status(201, order_out(order))
 
 
-@accounts.post("/{account_id}/platform-orders", response={201: OrderOut, **ERRORS}, auth=WRITE)
+@accounts.post(
+    "/{account_id}/platform-orders",
+    response={201: OrderOut, **ERRORS},
+    auth=WRITE,
+    summary="Record a payment-platform order",
+)
 def platform_order_record(
     request: HttpRequest, account_id: int, payload: PlatformOrderIn
 ) -> Status[OrderOut]:
@@ -466,7 +498,12 @@ def platform_order_record(
     return Status(201, order_out(order))
 
 
-@accounts.get("/{account_id}/credits", response={200: CreditsOut, **ERRORS}, auth=READ)
+@accounts.get(
+    "/{account_id}/credits",
+    response={200: CreditsOut, **ERRORS},
+    auth=READ,
+    summary="Credit balance and ledger",
+)
 def credits_get(request: HttpRequest, account_id: int) -> CreditsOut:
     account = get_object_or_404(Account, pk=account_id)
     balance = credit_balance(account=account)
@@ -480,13 +517,23 @@ def credits_get(request: HttpRequest, account_id: int) -> CreditsOut:
     )
 
 
-@accounts.get("/{account_id}/po-numbers", response={200: list[PoNumberOut], **ERRORS}, auth=READ)
+@accounts.get(
+    "/{account_id}/po-numbers",
+    response={200: list[PoNumberOut], **ERRORS},
+    auth=READ,
+    summary="List PO numbers",
+)
 def po_number_list(request: HttpRequest, account_id: int) -> list[PurchaseOrderNumber]:
     account = get_object_or_404(Account, pk=account_id)
     return list(PurchaseOrderNumber.objects.filter(account=account).order_by("value"))
 
 
-@accounts.post("/{account_id}/po-numbers", response={201: PoNumberOut, **ERRORS}, auth=WRITE)
+@accounts.post(
+    "/{account_id}/po-numbers",
+    response={201: PoNumberOut, **ERRORS},
+    auth=WRITE,
+    summary="Add a PO number",
+)
 def po_number_create(
     request: HttpRequest, account_id: int, payload: PoNumberIn
 ) -> Status[PoNumberOut]:
@@ -509,7 +556,12 @@ def po_number_create(
     )
 
 
-@accounts.post("/{account_id}/portal-links", response={201: PortalLinkOut, **ERRORS}, auth=WRITE)
+@accounts.post(
+    "/{account_id}/portal-links",
+    response={201: PortalLinkOut, **ERRORS},
+    auth=WRITE,
+    summary="Create a one-time portal link",
+)
 def portal_link_create_op(
     request: HttpRequest, account_id: int, payload: PortalLinkIn
 ) -> Status[PortalLinkOut]:
@@ -534,19 +586,28 @@ def portal_link_create_op(
 documents = Router(tags=["invoices"])
 
 
-@documents.get("/orders/{order_id}", response={200: OrderOut, **ERRORS}, auth=READ)
+@documents.get(
+    "/orders/{order_id}", response={200: OrderOut, **ERRORS}, auth=READ, summary="Get an order"
+)
 def order_get(request: HttpRequest, order_id: int) -> OrderOut:
     return order_out(get_object_or_404(Order, pk=order_id))
 
 
-@documents.post("/orders/{order_id}/invoice", response={200: InvoiceOut, **ERRORS}, auth=WRITE)
+@documents.post(
+    "/orders/{order_id}/invoice",
+    response={200: InvoiceOut, **ERRORS},
+    auth=WRITE,
+    summary="Get or issue the order's invoice",
+)
 def order_invoice(request: HttpRequest, order_id: int) -> InvoiceOut:
     """The order's invoice, issuing it first for a paid card order (needs a billing profile)."""
     order = get_object_or_404(Order, pk=order_id)
     return invoice_out(invoice_for_order(order=order, actor=actor(request)))
 
 
-@documents.get("/invoices", response={200: InvoicePage, **ERRORS}, auth=READ)
+@documents.get(
+    "/invoices", response={200: InvoicePage, **ERRORS}, auth=READ, summary="List invoices"
+)
 def invoice_list(
     request: HttpRequest,
     paging: Query[PageQuery],
@@ -564,13 +625,21 @@ def invoice_list(
     return page(rows, cursor=paging.cursor, limit=paging.limit, serialize=invoice_out)
 
 
-@documents.get("/invoices/{invoice_id}", response={200: InvoiceOut, **ERRORS}, auth=READ)
+@documents.get(
+    "/invoices/{invoice_id}",
+    response={200: InvoiceOut, **ERRORS},
+    auth=READ,
+    summary="Get an invoice",
+)
 def invoice_get(request: HttpRequest, invoice_id: int) -> InvoiceOut:
     return invoice_out(get_object_or_404(Invoice, pk=invoice_id))
 
 
 @documents.get(
-    "/invoices/{invoice_id}/revisions", response={200: list[RevisionOut], **ERRORS}, auth=READ
+    "/invoices/{invoice_id}/revisions",
+    response={200: list[RevisionOut], **ERRORS},
+    auth=READ,
+    summary="List an invoice's revisions",
 )
 def invoice_revisions(request: HttpRequest, invoice_id: int) -> list[RevisionOut]:
     invoice = get_object_or_404(Invoice, pk=invoice_id)
@@ -602,6 +671,7 @@ def invoice_revisions(request: HttpRequest, invoice_id: int) -> list[RevisionOut
     openapi_extra={
         "responses": {200: {"description": "The stored PDF", "content": {"application/pdf": {}}}}
     },
+    summary="Download an invoice PDF",
 )
 def invoice_pdf(
     request: HttpRequest, invoice_id: int, revision: int | None = None
@@ -621,7 +691,12 @@ def invoice_pdf(
     return document_pdf_response(document)
 
 
-@documents.post("/invoices/{invoice_id}/payments", response={201: PaymentOut, **ERRORS}, auth=WRITE)
+@documents.post(
+    "/invoices/{invoice_id}/payments",
+    response={201: PaymentOut, **ERRORS},
+    auth=WRITE,
+    summary="Record a payment",
+)
 def invoice_payment(
     request: HttpRequest, invoice_id: int, payload: PaymentIn
 ) -> Status[PaymentOut]:
@@ -641,7 +716,12 @@ def invoice_payment(
     return Status(201, payment_out(payment))
 
 
-@documents.get("/credit-notes", response={200: CreditNotePage, **ERRORS}, auth=READ)
+@documents.get(
+    "/credit-notes",
+    response={200: CreditNotePage, **ERRORS},
+    auth=READ,
+    summary="List credit notes",
+)
 def credit_note_list(
     request: HttpRequest, paging: Query[PageQuery], account_id: int | None = None
 ) -> dict[str, Any]:
@@ -651,7 +731,12 @@ def credit_note_list(
     return page(rows, cursor=paging.cursor, limit=paging.limit, serialize=credit_note_out)
 
 
-@documents.get("/credit-notes/{credit_note_id}", response={200: CreditNoteOut, **ERRORS}, auth=READ)
+@documents.get(
+    "/credit-notes/{credit_note_id}",
+    response={200: CreditNoteOut, **ERRORS},
+    auth=READ,
+    summary="Get a credit note",
+)
 def credit_note_get(request: HttpRequest, credit_note_id: int) -> CreditNoteOut:
     return credit_note_out(get_object_or_404(CreditNote, pk=credit_note_id))
 
@@ -664,6 +749,7 @@ def credit_note_get(request: HttpRequest, credit_note_id: int) -> CreditNoteOut:
     openapi_extra={
         "responses": {200: {"description": "The stored PDF", "content": {"application/pdf": {}}}}
     },
+    summary="Download a credit note PDF",
 )
 def credit_note_pdf(request: HttpRequest, credit_note_id: int) -> HttpResponseBase:
     document = get_object_or_404(
@@ -672,7 +758,12 @@ def credit_note_pdf(request: HttpRequest, credit_note_id: int) -> HttpResponseBa
     return document_pdf_response(document)
 
 
-@documents.get("/payments/{payment_id}", response={200: PaymentOut, **ERRORS}, auth=READ)
+@documents.get(
+    "/payments/{payment_id}",
+    response={200: PaymentOut, **ERRORS},
+    auth=READ,
+    summary="Get a payment",
+)
 def payment_get(request: HttpRequest, payment_id: int) -> PaymentOut:
     return payment_out(get_object_or_404(Payment, pk=payment_id))
 

@@ -41,6 +41,10 @@ from remit.api.schemas import (
     PortalLinkIn,
     PortalLinkOut,
     RevisionOut,
+    WebhookDeliveryOut,
+    WebhookEndpointCreated,
+    WebhookEndpointIn,
+    WebhookEndpointOut,
 )
 from remit.billing.actors import Actor
 from remit.billing.models import (
@@ -74,6 +78,8 @@ from remit.core.errors import DomainError, ValidationFailed
 from remit.documents.http import document_pdf_response
 from remit.documents.models import Document
 from remit.documents.services.archive import invoice_document_ready
+from remit.integrations.models import WebhookDelivery, WebhookEndpoint
+from remit.integrations.services.webhooks import webhook_endpoint_create, webhook_redeliver
 
 # A rule refused the request because of the input (422) or because of the current state (409).
 UNPROCESSABLE = {
@@ -768,5 +774,94 @@ def payment_get(request: HttpRequest, payment_id: int) -> PaymentOut:
     return payment_out(get_object_or_404(Payment, pk=payment_id))
 
 
+# --- webhooks (I3) -------------------------------------------------------------------------------
+
+webhooks = Router(tags=["webhooks"])
+
+
+def delivery_out(delivery: WebhookDelivery) -> WebhookDeliveryOut:
+    return WebhookDeliveryOut(
+        id=delivery.pk,
+        event_id=delivery.event.event_id,
+        event_type=delivery.event.type,
+        status=delivery.status,
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at,
+        last_attempt_at=delivery.last_attempt_at,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        delivered_at=delivery.delivered_at,
+    )
+
+
+class DeliveryPage(Page):
+    items: list[WebhookDeliveryOut]
+
+
+@webhooks.get(
+    "/webhook-endpoints",
+    response={200: list[WebhookEndpointOut], **ERRORS},
+    auth=READ,
+    summary="List webhook endpoints",
+)
+def webhook_endpoint_list(request: HttpRequest) -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.all())
+
+
+@webhooks.post(
+    "/webhook-endpoints",
+    response={201: WebhookEndpointCreated, **ERRORS},
+    auth=WRITE,
+    summary="Register a webhook endpoint",
+)
+def webhook_endpoint_create_op(
+    request: HttpRequest, payload: WebhookEndpointIn
+) -> Status[WebhookEndpointCreated]:
+    created = webhook_endpoint_create(
+        url=payload.url, event_types=payload.event_types, description=payload.description
+    )
+    endpoint = created.endpoint
+    return Status(
+        201,
+        WebhookEndpointCreated(
+            id=endpoint.pk,
+            url=endpoint.url,
+            event_types=endpoint.event_types,
+            description=endpoint.description,
+            is_active=endpoint.is_active,
+            created_at=endpoint.created_at,
+            secret=created.secret,
+        ),
+    )
+
+
+@webhooks.get(
+    "/webhook-endpoints/{endpoint_id}/deliveries",
+    response={200: DeliveryPage, **ERRORS},
+    auth=READ,
+    summary="The delivery log of an endpoint",
+)
+def webhook_delivery_list(
+    request: HttpRequest, endpoint_id: int, paging: Query[PageQuery], status: str | None = None
+) -> dict[str, Any]:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
+    rows = WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event")
+    if status:
+        rows = rows.filter(status=status)
+    return page(rows, cursor=paging.cursor, limit=paging.limit, serialize=delivery_out)
+
+
+@webhooks.post(
+    "/webhook-deliveries/{delivery_id}/redeliver",
+    response={200: WebhookDeliveryOut, **ERRORS},
+    auth=WRITE,
+    summary="Send a delivery again",
+)
+def webhook_redeliver_op(request: HttpRequest, delivery_id: int) -> WebhookDeliveryOut:
+    delivery = get_object_or_404(WebhookDelivery.objects.select_related("event"), pk=delivery_id)
+    return delivery_out(webhook_redeliver(delivery=delivery))
+
+
 api.add_router("/accounts", accounts)
 api.add_router("", documents)
+api.add_router("", webhooks)

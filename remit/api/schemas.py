@@ -237,3 +237,35 @@ class PortalLinkIn(Schema):
 class PortalLinkOut(Schema):
     url: str
     expires_at: datetime
+
+
+class WebhookEndpointIn(Schema):
+    url: str = Field(max_length=500)
+    event_types: list[str] = Field(default_factory=list, max_length=20)
+    description: str = Field(default="", max_length=200)
+
+
+class WebhookEndpointOut(Schema):
+    id: int
+    url: str
+    event_types: list[str]
+    description: str
+    is_active: bool
+    created_at: datetime
+
+
+class WebhookEndpointCreated(WebhookEndpointOut):
+    secret: str = Field(description="Shown once: verify the Remit-Signature header with it.")
+
+
+class WebhookDeliveryOut(Schema):
+    id: int
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str
+    delivered_at: datetime | None

@@ -54,8 +54,9 @@ from remit.documents.http import document_pdf_response
 from remit.documents.models import Document, EmailMessage
 from remit.documents.services.archive import archive_verify
 from remit.documents.services.emails import email_resend
-from remit.integrations.models import ApiKey
+from remit.integrations.models import ApiKey, WebhookDelivery, WebhookEndpoint
 from remit.integrations.services.api_keys import api_key_create, api_key_revoke
+from remit.integrations.services.webhooks import webhook_redeliver
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -738,3 +739,47 @@ class ApiKeyAdmin(SupportActionsMixin, ReadOnlyAdmin):
             },
             status=400 if request.method == "POST" else 200,
         )
+
+
+# --- webhooks (I3) ------------------------------------------------------------------------------
+
+
+def _redeliver(delivery: WebhookDelivery, actor: Actor, data: dict[str, Any]) -> str:
+    webhook_redeliver(delivery=delivery)
+    return f"{delivery.event} is being sent again to {delivery.endpoint.url}."
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    """Endpoints are registered through the API (the secret is shown once there)."""
+
+    list_display = ("url", "event_types", "is_active", "created_at")
+    exclude = ("secret",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(SupportActionsMixin, ReadOnlyAdmin):
+    """The delivery log: every event sent to every endpoint, with its last answer."""
+
+    list_display = (
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_attempt_at",
+        "next_attempt_at",
+    )
+    list_filter = ("status", "event__type")
+    search_fields = ("event__event_id", "endpoint__url")
+    list_select_related = ("event", "endpoint")
+    support_actions = (
+        SupportAction(
+            name="redeliver",
+            label="Send again",
+            permission="integrations.change_webhookdelivery",
+            form=ConfirmForm,
+            perform=_redeliver,
+            help_text="Sends the same event (same id) to the endpoint again now.",
+        ),
+    )

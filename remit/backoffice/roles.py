@@ -41,6 +41,9 @@ ROLES["Administrator"] = sorted(
         "integrations.view_apikey",
         "integrations.add_apikey",
         "integrations.change_apikey",
+        "integrations.view_webhookendpoint",
+        "integrations.view_webhookdelivery",
+        "integrations.change_webhookdelivery",
     }
 )
 

@@ -389,3 +389,22 @@ def test_an_administrator_creates_an_api_key_shown_once_and_revokes_it(client, a
     assert ApiClient(token).get("/accounts").status_code == 401
     bad = client.post(reverse("admin:integrations_apikey_add"), {"name": "", "scopes": []})
     assert bad.status_code == 400
+
+
+def test_an_administrator_sees_the_webhook_log_and_sends_a_delivery_again(client, as_role, account):
+    from remit.integrations.models import WebhookDelivery
+    from remit.integrations.services.webhooks import webhook_endpoint_create
+
+    webhook_endpoint_create(url="http://127.0.0.1:9/hooks", event_types=["invoice.issued"])
+    buy_credits_by_invoice(account, 100)
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=10)
+    url = reverse("admin:integrations_webhookdelivery_support", args=[delivery.pk, "redeliver"])
+    as_role("Finance")
+    assert client.post(url, {}).status_code == 403
+    as_role("Administrator")
+    page = client.get(reverse("admin:integrations_webhookdelivery_changelist"))
+    assert "invoice.issued" in page.content.decode()
+    assert client.post(url, {}).status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)

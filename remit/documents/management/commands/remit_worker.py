@@ -1,6 +1,7 @@
 """The background worker: django-tasks' db_worker plus recovery of work a dead worker left.
 
-Each round: every ``--sweep`` seconds finish pending documents and due emails (idempotent),
+Each round: every ``--sweep`` seconds finish pending documents, due emails and due webhook
+deliveries (idempotent),
 then process the task queue. ``--once`` does one round and exits.
 """
 
@@ -15,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from remit.documents.services.recovery import documents_recover
+from remit.integrations.services.webhooks import webhooks_recover
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class Command(BaseCommand):
                 # have finished by now.
                 try:
                     found = documents_recover(older_than=timedelta(0 if first else 120))
+                    found["webhooks"] = webhooks_recover(older_than=timedelta(0 if first else 120))
                 except Exception:  # the task loop below must run whatever the sweep hit
                     logger.exception("Recovery sweep failed")
                 else:

@@ -1,5 +1,5 @@
-"""Stripe Checkout behind REMIT_STRIPE_SECRET_KEY (P1, P7), against a local fake of Stripe's
-HTTP API that records what Remit sent and answers like Stripe."""
+"""Stripe Checkout behind REMIT_STRIPE_SECRET_KEY (P1, P7) through the stripe SDK, against a local
+fake of Stripe's HTTP API that records what Remit sent and answers like Stripe."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ class FakeStripe:
                     return
                 number = len(fake.sessions) + 1
                 session = {
+                    "object": "checkout.session",
                     "id": f"cs_test_{number}",
                     "url": f"https://checkout.stripe.test/c/pay/cs_test_{number}",
                     "payment_status": "unpaid",
@@ -109,6 +110,9 @@ def test_buying_by_card_redirects_to_stripe_checkout_with_the_orders_amount(sign
     assert form["mode"] == "payment"
     assert form["line_items[0][price_data][unit_amount]"] == "4000"
     assert form["line_items[0][price_data][currency]"] == "usd"
+    # The checkout's token travels with the session and its payment, for the webhooks.
+    assert form["metadata[remit_checkout]"] == session.token
+    assert form["payment_intent_data[metadata][remit_checkout]"] == session.token
     assert form["success_url"].endswith(reverse("usercenter:checkout_return", args=[session.token]))
     assert form["cancel_url"].endswith(reverse("usercenter:checkout_cancel", args=[session.token]))
     assert (session.provider, session.provider_reference) == ("stripe", "cs_test_1")

@@ -1,6 +1,6 @@
 """The payment platform (P1, P7): where the customer pays online.
 
-Two providers with one interface: ``StripePlatform`` (Stripe Checkout over Stripe's HTTP API,
+Two providers with one interface: ``StripePlatform`` (Stripe Checkout through the ``stripe`` SDK,
 chosen when ``REMIT_STRIPE_SECRET_KEY`` is set) and ``TestPlatform`` (Remit's own test-mode page,
 chosen otherwise; no money moves). Amounts are minor units, which is also what Stripe expects,
 zero-decimal currencies such as JPY included.
@@ -8,11 +8,7 @@ zero-decimal currencies such as JPY included.
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -74,87 +70,81 @@ class TestPlatform:
 
 
 class StripePlatform:
-    """Stripe Checkout Sessions through Stripe's REST API (form-encoded, Bearer key)."""
+    """Stripe Checkout Sessions through the official ``stripe`` SDK (a ``StripeClient`` whose API
+    address is configurable, so tests point it at a local server that answers like Stripe)."""
 
     name = "stripe"
 
     def __init__(self, *, secret_key: str, api_base: str, timeout: float) -> None:
-        self.secret_key = secret_key
-        self.api_base = api_base.rstrip("/")
-        self.timeout = timeout
+        from stripe import RequestsClient, StripeClient
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        fields: dict[str, str] | None = None,
-        idempotency_key: str = "",
-    ) -> dict[str, Any]:
-        body = urllib.parse.urlencode(fields).encode() if fields is not None else None
-        request = urllib.request.Request(  # noqa: S310 - the URL is the configured Stripe API
-            f"{self.api_base}{path}", data=body, method=method
+        self.client = StripeClient(
+            secret_key,
+            base_addresses={"api": api_base.rstrip("/")},
+            http_client=RequestsClient(timeout=timeout),
+            max_network_retries=2,
         )
-        request.add_header("Authorization", f"Bearer {self.secret_key}")
-        request.add_header("Stripe-Version", "2024-06-20")
-        if body is not None:
-            request.add_header("Content-Type", "application/x-www-form-urlencoded")
-        if idempotency_key:
-            request.add_header("Idempotency-Key", idempotency_key)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                payload = json.loads(response.read(1_000_000))
-        except urllib.error.HTTPError as error:
-            try:
-                message = json.loads(error.read(100_000))["error"]["message"]
-            except (ValueError, KeyError, TypeError):
-                message = f"HTTP {error.code}"
-            logger.warning("Stripe refused %s %s: %s", method, path, message)
-            raise PaymentPlatformUnavailable(
-                "The payment platform refused the request.", details={"platform": message}
-            ) from error
-        except (OSError, ValueError) as error:
-            logger.warning("Stripe unreachable for %s %s: %s", method, path, error)
-            raise PaymentPlatformUnavailable(
-                "The payment platform could not be reached. Nothing was charged; try again."
-            ) from error
-        if not isinstance(payload, dict):
-            raise PaymentPlatformUnavailable("The payment platform sent an unexpected answer.")
-        return payload
+
+    @staticmethod
+    def _unavailable(error: Exception) -> PaymentPlatformUnavailable:
+        logger.warning("Stripe call failed: %s", error)
+        message = getattr(error, "user_message", None) or str(error)[:300]
+        return PaymentPlatformUnavailable(
+            "The payment platform could not be reached or refused the request. Nothing was "
+            "charged; try again.",
+            details={"platform": message},
+        )
 
     def checkout_create(self, request: CheckoutRequest) -> PlatformCheckout:
-        fields = {
+        import stripe
+
+        params: dict[str, Any] = {
             "mode": "payment",
             "success_url": request.return_url,
             "cancel_url": request.cancel_url,
             "client_reference_id": request.token,
-            "metadata[remit_checkout]": request.token,
-            "line_items[0][quantity]": "1",
-            "line_items[0][price_data][currency]": request.currency.lower(),
-            "line_items[0][price_data][unit_amount]": str(request.amount_minor),
-            "line_items[0][price_data][product_data][name]": request.description[:250],
+            "metadata": {"remit_checkout": request.token},
+            "payment_intent_data": {"metadata": {"remit_checkout": request.token}},
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": request.amount_minor,
+                        "product_data": {"name": request.description[:250]},
+                    },
+                }
+            ],
         }
         if request.customer_email:
-            fields["customer_email"] = request.customer_email
-        payload = self._call(
-            "POST", "/v1/checkout/sessions", fields, idempotency_key=f"remit-{request.token}"
-        )
-        reference, url = payload.get("id"), payload.get("url")
-        if not isinstance(reference, str) or not isinstance(url, str):
+            params["customer_email"] = request.customer_email
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": f"remit-{request.token}"},
+            )
+        except stripe.StripeError as error:
+            raise self._unavailable(error) from error
+        if not session.id or not session.url:
             raise PaymentPlatformUnavailable("The payment platform sent an unexpected answer.")
-        return PlatformCheckout(reference=reference, url=url)
+        return PlatformCheckout(reference=session.id, url=session.url)
 
     def checkout_status(self, reference: str) -> PlatformPaymentStatus:
-        quoted = urllib.parse.quote(reference, safe="")
-        payload = self._call("GET", f"/v1/checkout/sessions/{quoted}")
-        payment_intent = payload.get("payment_intent")
-        if isinstance(payment_intent, dict):
-            payment_intent = payment_intent.get("id")
-        amount = payload.get("amount_total")
+        import stripe
+
+        try:
+            session = self.client.v1.checkout.sessions.retrieve(reference)
+        except stripe.StripeError as error:
+            raise self._unavailable(error) from error
+        payment_intent = session.payment_intent
+        if payment_intent is not None and not isinstance(payment_intent, str):
+            payment_intent = payment_intent.id
+        amount = session.amount_total
         return PlatformPaymentStatus(
-            paid=payload.get("payment_status") == "paid",
+            paid=session.payment_status == "paid",
             payment_reference=str(payment_intent or reference),
             amount_minor=amount if isinstance(amount, int) else -1,
-            currency=str(payload.get("currency") or "").upper(),
+            currency=str(session.currency or "").upper(),
         )
 
 

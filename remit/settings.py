@@ -235,6 +235,10 @@ REMIT_SELLER = {
 REMIT_STRIPE_SECRET_KEY = env_str("REMIT_STRIPE_SECRET_KEY", "")
 REMIT_STRIPE_API_BASE = env_str("REMIT_STRIPE_API_BASE", "https://api.stripe.com")
 REMIT_STRIPE_TIMEOUT_SECONDS = env_int("REMIT_STRIPE_TIMEOUT_SECONDS", 15)
+# I4: the signing secret of Stripe's webhook endpoint (whsec_…) and the accepted clock skew of its
+# timestamps, in both directions.
+REMIT_STRIPE_WEBHOOK_SECRET = env_str("REMIT_STRIPE_WEBHOOK_SECRET", "")
+REMIT_STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("REMIT_STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
 # The absolute address customers reach Remit at, for the platform's return URLs (e.g.
 # https://billing.example.com); empty uses the address of the request.
 REMIT_PUBLIC_URL = env_str("REMIT_PUBLIC_URL", "")

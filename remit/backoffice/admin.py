@@ -54,7 +54,7 @@ from remit.documents.http import document_pdf_response
 from remit.documents.models import Document, EmailMessage
 from remit.documents.services.archive import archive_verify
 from remit.documents.services.emails import email_resend
-from remit.integrations.models import ApiKey, WebhookDelivery, WebhookEndpoint
+from remit.integrations.models import ApiKey, StripeEvent, WebhookDelivery, WebhookEndpoint
 from remit.integrations.services.api_keys import api_key_create, api_key_revoke
 from remit.integrations.services.webhooks import webhook_redeliver
 
@@ -783,3 +783,12 @@ class WebhookDeliveryAdmin(SupportActionsMixin, ReadOnlyAdmin):
             help_text="Sends the same event (same id) to the endpoint again now.",
         ),
     )
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    """Stripe's webhook inbox: every event once, with what Remit did (failed ones need a look)."""
+
+    list_display = ("received_at", "type", "event_id", "deliveries", "outcome", "detail")
+    list_filter = ("outcome", "type")
+    search_fields = ("event_id", "detail")

@@ -16,6 +16,7 @@ VIEW = [
     "billing.view_auditevent",
     "documents.view_document",
     "documents.view_emailmessage",
+    "integrations.view_stripeevent",
 ]
 
 ROLES: dict[str, list[str]] = {

@@ -132,3 +132,7 @@ class ChangeRequestNotAllowed(DomainError):
 
 class ResendLimitReached(DomainError):
     code = "resend_limit_reached"
+
+
+class WebhookSignatureInvalid(DomainError):
+    code = "webhook_signature_invalid"

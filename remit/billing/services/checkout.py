@@ -143,7 +143,7 @@ def checkout_start(
         return session
 
 
-def _complete(
+def checkout_complete(
     session: CheckoutSession,
     *,
     actor: Actor,
@@ -151,6 +151,7 @@ def _complete(
     amount_minor: int,
     currency: str,
 ) -> Payment:
+    """Record the checkout's payment (once per ``payment_reference``) and mark it completed."""
     received_at = timezone.now()
     if session.invoice_id is not None:
         assert session.invoice is not None
@@ -187,7 +188,7 @@ def checkout_test_pay(*, session: CheckoutSession, actor: Actor) -> Payment:
         raise CheckoutNotAvailable("Test-mode payments are switched off.")
     if session.status == CheckoutSession.Status.CANCELLED:
         raise CheckoutNotAvailable("This checkout was cancelled; start the payment again.")
-    return _complete(
+    return checkout_complete(
         session,
         actor=actor,
         payment_reference=session.provider_reference,
@@ -212,7 +213,7 @@ def checkout_return(*, session: CheckoutSession, actor: Actor) -> Payment | None
             "The platform reports a different amount for this checkout.",
             details={"expected_minor": session.amount_minor, "reported_minor": status.amount_minor},
         )
-    return _complete(
+    return checkout_complete(
         session,
         actor=Actor.payment_platform(session.provider),
         payment_reference=status.payment_reference,

@@ -1,0 +1,265 @@
+"""Stripe's webhooks (I4): events signed with the SDK's scheme; each payment recorded exactly once
+whatever the number and order of deliveries; bad, old and future signatures refused."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+
+import pytest
+import stripe
+from django.test import Client
+
+from remit.billing.models import CheckoutSession, Invoice, Order, Payment
+from remit.billing.selectors.credits import credit_balance
+from remit.integrations.models import StripeEvent
+from tests.billing.helpers import buy_credits_by_card, buy_credits_by_invoice
+from tests.concurrency import run_concurrently
+from tests.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db
+SECRET = "whsec_test_remit"
+
+
+@pytest.fixture(autouse=True)
+def webhook_secret(settings):
+    settings.REMIT_STRIPE_WEBHOOK_SECRET = SECRET
+    settings.REMIT_STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def signed(event: dict, *, secret: str = SECRET, at: int | None = None) -> tuple[bytes, str]:
+    payload = json.dumps(event).encode()
+    timestamp = int(time.time()) if at is None else at
+    signature = stripe.WebhookSignature._compute_signature(
+        f"{timestamp}.{payload.decode()}", secret
+    )
+    return payload, f"t={timestamp},v1={signature}"
+
+
+def send(event: dict, **kwargs) -> tuple[int, dict]:
+    payload, header = signed(event, **kwargs)
+    response = Client(HTTP_HOST="127.0.0.1").post(
+        "/stripe/webhook",
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
+    return response.status_code, response.json()
+
+
+def _session(order: Order, invoice: Invoice | None = None) -> CheckoutSession:
+    return CheckoutSession.objects.create(
+        account=order.account,
+        order=order,
+        invoice=invoice,
+        provider="stripe",
+        token=f"tok{order.pk}",
+        provider_reference=f"cs_{order.pk}",
+        url="https://checkout.stripe.test/x",
+        amount_minor=order.total_minor,
+        currency=order.currency,
+    )
+
+
+def checkout_events(session: CheckoutSession) -> list[dict]:
+    """The four events Stripe sends for one Checkout payment."""
+    pi = f"pi_{session.pk}"
+    base = {"object": "event", "api_version": "2024-06-20", "created": int(time.time())}
+    return [
+        {
+            **base,
+            "id": f"evt_pi_created_{session.pk}",
+            "type": "payment_intent.created",
+            "data": {
+                "object": {
+                    "id": pi,
+                    "object": "payment_intent",
+                    "status": "requires_payment_method",
+                }
+            },
+        },
+        {
+            **base,
+            "id": f"evt_charge_{session.pk}",
+            "type": "charge.succeeded",
+            "data": {
+                "object": {"id": f"ch_{session.pk}", "object": "charge", "payment_intent": pi}
+            },
+        },
+        {
+            **base,
+            "id": f"evt_pi_succeeded_{session.pk}",
+            "type": "payment_intent.succeeded",
+            "data": {
+                "object": {
+                    "id": pi,
+                    "object": "payment_intent",
+                    "amount_received": session.amount_minor,
+                    "currency": session.currency.lower(),
+                    "metadata": {"remit_checkout": session.token},
+                }
+            },
+        },
+        {
+            **base,
+            "id": f"evt_cs_completed_{session.pk}",
+            "type": "checkout.session.completed",
+            "data": {
+                "object": {
+                    "id": session.provider_reference,
+                    "object": "checkout.session",
+                    "payment_status": "paid",
+                    "payment_intent": pi,
+                    "amount_total": session.amount_minor,
+                    "currency": session.currency.lower(),
+                    "metadata": {"remit_checkout": session.token},
+                }
+            },
+        },
+    ]
+
+
+def test_a_card_purchase_is_recorded_once_in_every_order_of_the_four_events(account):
+    """All 24 orderings of the 4-event sequence, each on its own order: one payment each."""
+    for ordering in itertools.permutations(range(4)):
+        order = buy_credits_by_card(account, credits=10)
+        session = _session(order)
+        events = checkout_events(session)
+        for index in ordering:
+            status, _ = send(events[index])
+            assert status == 200
+        order.refresh_from_db()
+        assert order.status == Order.Status.PAID, ordering
+        assert Payment.objects.filter(order=order).count() == 1
+        session.refresh_from_db()
+        assert session.status == CheckoutSession.Status.COMPLETED
+    assert Payment.objects.count() == 24
+    assert credit_balance(account=account).balance == 240
+
+
+def test_five_replays_of_each_event_change_nothing(account):
+    invoice = buy_credits_by_invoice(account, credits=100)
+    session = _session(invoice.order, invoice)
+    events = checkout_events(session)
+    for _ in range(5):
+        for event in events:
+            assert send(event)[0] == 200
+    assert Payment.objects.count() == 1
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.PAID
+    assert StripeEvent.objects.count() == 4
+    assert set(StripeEvent.objects.values_list("deliveries", flat=True)) == {5}
+    outcomes = dict(StripeEvent.objects.values_list("type", "outcome"))
+    assert outcomes["charge.succeeded"] == "ignored"
+    assert outcomes["checkout.session.completed"] == "processed"
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_parallel_deliveries_of_the_same_events_record_one_payment(catalogue):
+    from tests.factories import BillingProfileFactory
+
+    account = AccountFactory()
+    BillingProfileFactory(account=account)
+    order = buy_credits_by_card(account, credits=10)
+    session = _session(order)
+    events = checkout_events(session)[2:]
+    outcomes = run_concurrently([lambda event=event: send(event) for event in events * 4])
+    assert [o.error for o in outcomes] == [None] * 8
+    assert {o.value[0] for o in outcomes} == {200}
+    assert Payment.objects.count() == 1
+
+
+def test_a_bad_signature_is_400_and_stores_nothing(account):
+    order = buy_credits_by_card(account, credits=10)
+    event = checkout_events(_session(order))[3]
+    status, body = send(event, secret="whsec_wrong")
+    assert status == 400
+    assert body["code"] == "webhook_signature_invalid"
+    payload, header = signed(event)
+    tampered = Client(HTTP_HOST="127.0.0.1").post(
+        "/stripe/webhook",
+        data=payload.replace(b'"paid"', b'"unpaid"'),
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
+    assert tampered.status_code == 400
+    missing = Client(HTTP_HOST="127.0.0.1").post(
+        "/stripe/webhook", data=payload, content_type="application/json"
+    )
+    assert missing.status_code == 400
+    assert StripeEvent.objects.count() == 0
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.parametrize("skew", [-301, 301, -3600, 3600])
+def test_old_and_future_timestamps_are_refused(account, skew):
+    order = buy_credits_by_card(account, credits=10)
+    event = checkout_events(_session(order))[3]
+    status, _ = send(event, at=int(time.time()) + skew)
+    assert status == 400
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.parametrize("skew", [-250, 250])
+def test_timestamps_within_the_tolerance_are_accepted(account, skew):
+    order = buy_credits_by_card(account, credits=10)
+    event = checkout_events(_session(order))[3]
+    assert send(event, at=int(time.time()) + skew)[0] == 200
+    assert Payment.objects.count() == 1
+
+
+def test_a_wrong_amount_is_kept_for_support_and_records_nothing(account):
+    order = buy_credits_by_card(account, credits=10)
+    event = checkout_events(_session(order))[3]
+    event["data"]["object"]["amount_total"] = 1
+    status, body = send(event)
+    assert status == 200
+    assert body["outcome"] == "failed"
+    stored = StripeEvent.objects.get()
+    assert stored.detail.startswith("payment_amount_mismatch")
+    assert Payment.objects.count() == 0
+
+
+def test_stripe_invoices_during_the_trial_become_free_trial_orders(catalogue):
+    account = AccountFactory(trial=True, external_id="cust_77")
+    assert account.status == "trial"
+    event = {
+        "id": "evt_inv_1",
+        "object": "event",
+        "type": "invoice.paid",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": "in_1",
+                "object": "invoice",
+                "amount_paid": 5000,
+                "currency": "usd",
+                "payment_intent": "pi_inv_1",
+                "status_transitions": {"paid_at": int(time.time())},
+                "metadata": {"remit_account": "cust_77", "remit_credits": "50"},
+            }
+        },
+    }
+    for _ in range(3):
+        assert send(event)[0] == 200
+    order = Order.objects.get()
+    assert order.is_free_trial
+    assert order.source == Order.Source.PAYMENT_PLATFORM
+    assert order.external_reference == "in_1"
+    assert not Invoice.objects.exists()
+    assert Payment.objects.get().provider_reference == "pi_inv_1"
+
+
+def test_events_not_for_remit_are_ignored(account):
+    status, body = send(
+        {
+            "id": "evt_other",
+            "object": "event",
+            "type": "customer.created",
+            "data": {"object": {"id": "cus_1", "object": "customer"}},
+        }
+    )
+    assert (status, body["outcome"]) == (200, "ignored")
+    assert Client(HTTP_HOST="127.0.0.1").get("/stripe/webhook").status_code == 405

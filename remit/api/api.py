@@ -20,6 +20,7 @@ from remit.api.pagination import page
 from remit.api.schemas import (
     AccountIn,
     AccountOut,
+    AccountPatch,
     BillingProfileIn,
     BillingProfileOut,
     CreditNoteOut,
@@ -66,6 +67,7 @@ from remit.billing.services.accounts import (
     account_create,
     account_member_add,
     account_option_set,
+    account_update,
 )
 from remit.billing.services.billing_profiles import billing_profile_set
 from remit.billing.services.invoices import invoice_for_order
@@ -340,6 +342,16 @@ def account_create_op(request: HttpRequest, payload: AccountIn) -> Status[Accoun
 )
 def account_get(request: HttpRequest, account_id: int) -> AccountOut:
     return account_out(get_object_or_404(Account, pk=account_id))
+
+
+@accounts.patch(
+    "/{account_id}", response={200: AccountOut, **ERRORS}, auth=WRITE, summary="Update an account"
+)
+def account_patch(request: HttpRequest, account_id: int, payload: AccountPatch) -> AccountOut:
+    """Change name, document language or external id; only the fields sent are changed."""
+    account = get_object_or_404(Account, pk=account_id)
+    fields = payload.model_dump(exclude_unset=True)
+    return account_out(account_update(account=account, actor=actor(request), **fields))
 
 
 @accounts.post(

@@ -269,3 +269,9 @@ class WebhookDeliveryOut(Schema):
     last_status_code: int | None
     last_error: str
     delivered_at: datetime | None
+
+
+class AccountPatch(Schema):
+    name: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, max_length=10)
+    external_id: str | None = Field(default=None, max_length=100)

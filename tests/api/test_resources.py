@@ -309,3 +309,18 @@ def test_bodies_over_the_limit_are_413(api, settings):
     response = api.post("/accounts", {"name": "x" * 2000})
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+
+
+def test_an_account_is_updated_field_by_field_and_audited(api, catalogue):
+    account = _account(api, external_id="cust_a")
+    _account(api, external_id="cust_b")
+    response = api.send("patch", f"/accounts/{account['id']}", {"language": "de"})
+    assert response.status_code == 200
+    assert (response.json()["language"], response.json()["name"]) == ("de", "Acme Analytics")
+    clash = api.send("patch", f"/accounts/{account['id']}", {"external_id": "cust_b"})
+    assert clash.status_code == 422
+    assert "external_id" in clash.json()["details"]["fields"]
+    bad = api.send("patch", f"/accounts/{account['id']}", {"language": "xx", "name": ""})
+    assert set(bad.json()["details"]["fields"]) == {"language", "name"}
+    event = AuditEvent.objects.get(action="account.updated")
+    assert event.new_values == {"language": "de"}

@@ -15,6 +15,7 @@ from remit.billing.locks import account_lock
 from remit.billing.models import Account, Membership
 from remit.billing.services.audit import audit_record
 from remit.billing.services.validation import REASON_MAX_LENGTH, FieldErrors, clean_text
+from remit.core.errors import ValidationFailed
 from remit.core.money import currency_is_known
 
 
@@ -65,6 +66,56 @@ def account_create(
             account=account,
             new_values={"name": cleaned_name, "currency": code, "status": status},
         )
+    return account
+
+
+def account_update(
+    *,
+    account: Account,
+    actor: Actor,
+    name: str = UNSET,
+    language: str = UNSET,
+    external_id: str | None = UNSET,
+) -> Account:
+    """Change an account's name, document language or external id (audited). Currency and
+    status have their own rules (currency never changes; status via :func:`account_activate`)."""
+    errors = FieldErrors()
+    changes: dict[str, Any] = {}
+    if name is not UNSET:
+        changes["name"] = clean_text(errors, "name", name, max_length=200, required=True)
+    if language is not UNSET:
+        if language not in dict(settings.LANGUAGES):
+            errors.add("language", f"Choose one of: {', '.join(dict(settings.LANGUAGES))}.")
+        changes["language"] = language
+    if external_id is not UNSET:
+        changes["external_id"] = (
+            clean_text(errors, "external_id", external_id, max_length=100) or None
+            if external_id is not None
+            else None
+        )
+    errors.raise_if_any()
+    with transaction.atomic():
+        account = account_lock(account.pk)
+        if changes.get("external_id") and (
+            Account.objects.filter(external_id=changes["external_id"])
+            .exclude(pk=account.pk)
+            .exists()
+        ):
+            raise ValidationFailed({"external_id": ["Another account has this external id."]})
+        old = {name: getattr(account, name) for name in changes}
+        changed = {name: value for name, value in changes.items() if old[name] != value}
+        if changed:
+            for field_name, value in changed.items():
+                setattr(account, field_name, value)
+            account.save(update_fields=list(changed))
+            audit_record(
+                actor=actor,
+                action="account.updated",
+                subject=account,
+                account=account,
+                old_values={name: old[name] for name in changed},
+                new_values=changed,
+            )
     return account
 
 

@@ -8,7 +8,15 @@
    order, invoice, document row, email queued) and each rendered, stored (fsync'd) and chained,
    on SQLite and on PostgreSQL, with 1 and 2 processes: invoices per second.
 Peak memory is the process's maximum resident set size. Bench databases are created and
-dropped by the script (SQLite in a temp dir, PostgreSQL database ``remit_bench``).
+dropped by the script (SQLite in a temp dir, PostgreSQL database ``remit_bench``, or
+``$BENCH_POSTGRES_DATABASE``).
+
+    .venv/bin/python bench/documents.py --queries [--invoices 200]
+
+instead measures the cost of one invoice in a single process on each database: the SQL
+statements it sends (listed for one invoice, counted over all), and the CPU milliseconds per
+invoice of the issuing process and, on PostgreSQL, of its server process (read from /proc when
+the server runs on this machine).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ _WARM_DATA = {
     "lines": [], "totals": [], "grand_total": ["Total", "0"], "tax_notes": [],
 }  # fmt: skip
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+POSTGRES_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE", "remit_bench")
 
 
 def _peak_rss_mib() -> float:
@@ -55,11 +64,13 @@ def _setup(database_url: str, media: str) -> None:
 
 def _fresh_postgres() -> str:
     import psycopg
+    from psycopg import sql
 
+    name = sql.Identifier(POSTGRES_DATABASE)
     with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute("DROP DATABASE IF EXISTS remit_bench WITH (FORCE)")
-        connection.execute("CREATE DATABASE remit_bench")
-    return f"{POSTGRES_SERVER}/remit_bench"
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    return f"{POSTGRES_SERVER}/{POSTGRES_DATABASE}"
 
 
 def _prepare_world(accounts: int) -> list[int]:
@@ -243,12 +254,78 @@ def _in_child(function, *args) -> None:  # type: ignore[no-untyped-def]
         raise SystemExit(f"{function.__name__} failed with exit code {process.exitcode}")
 
 
-def _end_to_end_child(label: str, engine: str, invoices: int, processes: int) -> None:
+def _fresh_database(engine: str) -> str:
     if engine == "postgresql":
-        url = _fresh_postgres()
-    else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='remit-bench-db-')}/bench.sqlite3"
-    _end_to_end(label, url, invoices, processes)
+        return _fresh_postgres()
+    return f"sqlite:///{tempfile.mkdtemp(prefix='remit-bench-db-')}/bench.sqlite3"
+
+
+def _end_to_end_child(label: str, engine: str, invoices: int, processes: int) -> None:
+    _end_to_end(label, _fresh_database(engine), invoices, processes)
+
+
+def _server_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL server process, if it runs on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _queries_child(engine: str, invoices: int) -> None:
+    """Statements and CPU per invoice, one process (see the module docstring)."""
+    import re
+
+    media = tempfile.mkdtemp(prefix="remit-bench-media-")
+    _setup(_fresh_database(engine), media)
+    account_ids = _prepare_world(accounts=max(2, invoices // 20))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from remit.documents.services.rendering import covered_codepoints, render_pdf
+
+    covered_codepoints()
+    render_pdf(template_version="1", data=_WARM_DATA, timestamp=_WARM_TIME)
+    _issue(account_ids, 5)  # warm: first numbers of each series, caches, compiled template
+    with CaptureQueriesContext(connection) as one:
+        _issue(account_ids[:1], 1)
+    # The first statement reads the bench's accounts, once per batch: not part of an invoice.
+    statements = [re.sub(r"\s+", " ", query["sql"]) for query in one.captured_queries][1:]
+    print(
+        f"  {engine}: the statements of one invoice ({len(statements)}; the SELECT after the "
+        "first COMMIT is the bench finding the document, as a worker is given its id)"
+    )
+    for number, sql in enumerate(statements, 1):
+        print(f"    {number:2d} {sql[:110]}")
+    with CaptureQueriesContext(connection) as every:
+        _issue(account_ids, invoices)
+    per_invoice = (len(every.captured_queries) - 1) / invoices
+    server_start = _server_cpu_seconds()
+    start = time.process_time()
+    wall = time.perf_counter()
+    _issue(account_ids, invoices)
+    cpu_ms = (time.process_time() - start) * 1000 / invoices
+    wall_ms = (time.perf_counter() - wall) * 1000 / invoices
+    server_end = _server_cpu_seconds()
+    server = (
+        f", server process {(server_end - server_start) * 1000 / invoices:.1f} ms CPU"
+        if server_start is not None and server_end is not None
+        else ""
+    )
+    print(
+        f"  {engine}: {per_invoice:.1f} statements per invoice; issuing process "
+        f"{cpu_ms:.1f} ms CPU{server}, {wall_ms:.1f} ms wall per invoice ({invoices} invoices)",
+        flush=True,
+    )
+    shutil.rmtree(media, ignore_errors=True)
 
 
 def main() -> None:
@@ -256,13 +333,23 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=400)
     parser.add_argument("--renders", type=int, default=200)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--queries",
+        action="store_true",
+        help="only list and count the SQL statements and CPU time per invoice (one process)",
+    )
     options = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     print(f"Remit document benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    engines = ["sqlite"] + ([] if options.skip_postgres else ["postgresql"])
+    if options.queries:
+        print("Per invoice, one process (issue, then render, store, chain):")
+        for engine in engines:
+            _in_child(_queries_child, engine, options.invoices)
+        return
     print("Render only (Latin one-page invoice, warm):")
     _in_child(_render_only, options.renders)
     print("End to end (rules, number, snapshot, render, store, chain, email queued):")
-    engines = ["sqlite"] + ([] if options.skip_postgres else ["postgresql"])
     for engine in engines:
         for processes in (1, 2):
             label = f"{engine}, {processes} process{'es' if processes > 1 else ''}"

@@ -136,7 +136,7 @@ def invoice_issue(
     InvoiceRevision.objects.create(
         invoice=invoice, revision=1, po_number=invoice.po_number, notes=invoice.notes
     )
-    document_request_invoice(invoice=invoice, email_kind="invoice_issued")
+    document_request_invoice(invoice=invoice, email_kind="invoice_issued", profile=profile)
     audit_record(
         actor=actor,
         action="invoice.issued",

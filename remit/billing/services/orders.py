@@ -159,8 +159,15 @@ def order_place(
                 raise BillingProfileRequired("A billing address is required to create an invoice.")
             unpaid_invoice_limit_check(account)
         if cleaned_po is None:
-            default = PurchaseOrderNumber.objects.filter(account=account, is_default=True).first()
-            cleaned_po = default.value if default and by_invoice else ""
+            # The account's default PO number goes on invoices only (a card order has none).
+            default = (
+                PurchaseOrderNumber.objects.filter(account=account, is_default=True)
+                .values_list("value", flat=True)
+                .first()
+                if by_invoice
+                else None
+            )
+            cleaned_po = default or ""
         elif cleaned_po:
             po_number_register(account=account, value=cleaned_po, actor=actor)
         order = order_create(

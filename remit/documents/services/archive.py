@@ -21,11 +21,11 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from remit.billing.locks import document_counter_increment
-from remit.billing.models import CreditNote, DocumentCounter, Invoice, Payment
+from remit.billing.models import BillingProfile, CreditNote, DocumentCounter, Invoice, Payment
 from remit.documents.models import ArchiveEntry, Document, EmailMessage
 from remit.documents.services.rendering import CURRENT_TEMPLATE_VERSION, document_render
 
@@ -39,9 +39,12 @@ class ArchiveBroken(RuntimeError):
 GENESIS_HASH = "0" * 64
 
 
-def _document_request(*, email_kind: str, **fields: Any) -> Document:
+def _document_request(
+    *, email_kind: str, profile: BillingProfile | None = None, **fields: Any
+) -> Document:
     """Write a pending document and its queued email in the caller's transaction, and render it
-    after commit. Each business event calls this once; constraints refuse a second document."""
+    after commit. Each business event calls this once; constraints refuse a second document.
+    ``profile``: the account's billing profile if the caller holds it (saves a read)."""
     from remit.documents.services.emails import email_queue
 
     document = Document.objects.create(
@@ -50,7 +53,7 @@ def _document_request(*, email_kind: str, **fields: Any) -> Document:
         **fields,
     )
     transaction.on_commit(lambda: _enqueue_store(document.pk))
-    email_queue(document=document, kind=email_kind)
+    email_queue(document=document, kind=email_kind, profile=profile)
     return document
 
 
@@ -60,10 +63,15 @@ def _enqueue_store(document_id: int) -> None:
     document_store_task.enqueue(document_id)
 
 
-def document_request_invoice(*, invoice: Invoice, email_kind: str) -> Document:
-    """The PDF of the invoice's current revision and its email (issued or revised)."""
+def document_request_invoice(
+    *, invoice: Invoice, email_kind: str, profile: BillingProfile | None = None
+) -> Document:
+    """The PDF of the invoice's current revision and its email (issued or revised).
+    ``profile``: the account's current billing profile when the caller has just read it under
+    the account lock (its recipients are the email's); otherwise it is read here."""
     return _document_request(
         email_kind=email_kind,
+        profile=profile,
         kind=Document.Kind.INVOICE,
         account=invoice.account,
         invoice=invoice,
@@ -196,17 +204,25 @@ def chain_entry_hash(
     ).hexdigest()
 
 
-def _documents_with_sources() -> QuerySet[Document]:
-    """Documents with everything rendering and chaining read, in a fixed number of queries."""
-    return Document.objects.select_related(
-        "invoice__order", "credit_note__invoice", "payment"
-    ).prefetch_related(
-        "invoice__lines",
-        "invoice__tax_lines",
-        "invoice__revisions",
-        "credit_note__lines",
-        "credit_note__tax_lines",
-    )
+# What rendering and chaining read besides the document: its source rows (joined) and, per kind,
+# the source's lines (one query each).
+_SOURCE_ROWS = ("invoice__order", "credit_note__invoice", "payment")
+_INVOICE_LINES = ("invoice__lines", "invoice__tax_lines", "invoice__revisions")
+_SOURCE_LINES: dict[str, tuple[str, ...]] = {
+    Document.Kind.INVOICE: _INVOICE_LINES,
+    Document.Kind.RECEIPT: _INVOICE_LINES,
+    Document.Kind.CREDIT_NOTE: ("credit_note__lines", "credit_note__tax_lines"),
+}
+
+
+def _document_with_sources(document_id: int) -> Document:
+    """The document with everything rendering and chaining read, in a fixed number of queries:
+    one, plus one per line relation of its kind while it is pending (``document_store`` returns
+    a stored document as it is; its lines load on first use if a caller reads them)."""
+    document = Document.objects.select_related(*_SOURCE_ROWS).get(pk=document_id)
+    if document.status != Document.Status.STORED:
+        prefetch_related_objects([document], *_SOURCE_LINES[document.kind])
+    return document
 
 
 def document_store(*, document_id: int) -> Document:
@@ -214,26 +230,40 @@ def document_store(*, document_id: int) -> Document:
 
     Rendering happens outside any lock; writing the file, marking the row stored and appending
     to the chain happen under the document's row lock, so when two workers race the second finds
-    it stored and leaves the file alone.
+    it stored and leaves the file alone. The lock is taken by the conditional update that marks
+    the row stored (``WHERE status = 'pending'``): a worker that loses the race updates no row
+    (PostgreSQL re-checks the condition once the winner commits; SQLite runs one writer at a
+    time) and returns the stored document.
     """
-    document = _documents_with_sources().get(pk=document_id)
+    document = _document_with_sources(document_id)
     if document.status == Document.Status.STORED:
         return document
     content = document_render(document)
     digest = hashlib.sha256(content).hexdigest()
     key_fields = document_key_fields(document)
+    name = _storage_name(document)
     with transaction.atomic():
-        locked = Document.objects.select_for_update().only("status").get(pk=document_id)
-        if locked.status == Document.Status.STORED:
-            return _documents_with_sources().get(pk=document_id)
-        name = _write_atomically(_storage_name(document), content)
+        stored = {
+            "status": Document.Status.STORED,
+            "file_name": name,
+            "sha256": digest,
+            "size_bytes": len(content),
+            "stored_at": timezone.now(),
+        }
+        pending = Document.objects.filter(pk=document_id, status=Document.Status.PENDING)
+        if not pending.update(**stored):
+            return _document_with_sources(document_id)
+        stored["file_name"] = _write_atomically(name, content)
+        if stored["file_name"] != name:  # object stores may pick another name
+            Document.objects.filter(pk=document_id).update(file_name=stored["file_name"])
+        for field, value in stored.items():
+            setattr(document, field, value)
+        from remit.documents.services.emails import emails_schedule_for_document
+
+        # Before taking the chain's counter: every store waits for that lock, so the section
+        # holding it is kept to the counter, the previous entry and the new entry.
+        emails_schedule_for_document(document=document)
         position = document_counter_increment(series=CHAIN_SERIES, year=0)
-        document.status = Document.Status.STORED
-        document.file_name = name
-        document.sha256 = digest
-        document.size_bytes = len(content)
-        document.stored_at = timezone.now()
-        document.save(update_fields=["status", "file_name", "sha256", "size_bytes", "stored_at"])
         previous = (
             ArchiveEntry.objects.filter(position=position - 1)
             .values_list("entry_hash", flat=True)
@@ -251,9 +281,6 @@ def document_store(*, document_id: int) -> Document:
                 previous_hash=previous, document_sha256=digest, key_fields=key_fields
             ),
         )
-        from remit.documents.services.emails import emails_schedule_for_document
-
-        emails_schedule_for_document(document=document)
     return document
 
 

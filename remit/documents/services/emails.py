@@ -31,9 +31,15 @@ MAX_RETRY = timedelta(hours=1)
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9.\-]")
 
 
-def email_recipients(account: Account) -> list[str]:
-    """The billing profile's invoice recipients, else the account members' addresses."""
-    profile = BillingProfile.objects.filter(account=account).first()
+def email_recipients(account: Account, *, profile: BillingProfile | None = None) -> list[str]:
+    """The billing profile's invoice recipients, else the account members' addresses.
+
+    ``profile``: the account's billing profile when the caller already read it in this
+    transaction (issuing does, under the account lock), which saves reading it again."""
+    if profile is None:
+        profile = BillingProfile.objects.filter(account=account).first()
+    else:
+        assert profile.account_id == account.pk
     if profile and profile.invoice_recipient_emails:
         return list(profile.invoice_recipient_emails)
     return sorted(
@@ -52,10 +58,16 @@ def _message_id(document: Document, kind: str, resend_number: int) -> str:
     return f"<{local}.{resend_number}.{document.pk}@{settings.REMIT_MESSAGE_ID_DOMAIN}>"
 
 
-def email_queue(*, document: Document, kind: str, resend_number: int = 0) -> EmailMessage:
+def email_queue(
+    *,
+    document: Document,
+    kind: str,
+    resend_number: int = 0,
+    profile: BillingProfile | None = None,
+) -> EmailMessage:
     """Queue the email of ``kind`` for ``document``; once per (document, kind, resend number),
-    which the database enforces."""
-    recipients = email_recipients(document.account)
+    which the database enforces. ``profile``: see :func:`email_recipients`."""
+    recipients = email_recipients(document.account, profile=profile)
     email = EmailMessage.objects.create(
         account_id=document.account_id,
         document=document,
@@ -68,7 +80,7 @@ def email_queue(*, document: Document, kind: str, resend_number: int = 0) -> Ema
         last_error="" if recipients else "No recipients: no billing emails and no members",
     )
     if document.status == Document.Status.STORED:
-        _schedule_send(email)
+        _schedule_send(email.pk)
     return email
 
 
@@ -102,16 +114,19 @@ def email_resend(
         )
 
 
-def _schedule_send(email: EmailMessage, run_after: datetime | None = None) -> None:
+def _schedule_send(email_id: int, run_after: datetime | None = None) -> None:
     from remit.documents.tasks import email_send_task
 
     task = email_send_task.using(run_after=run_after) if run_after else email_send_task
-    transaction.on_commit(lambda: task.enqueue(email.pk))
+    transaction.on_commit(lambda: task.enqueue(email_id))
 
 
 def emails_schedule_for_document(*, document: Document) -> None:
-    for email in EmailMessage.objects.filter(document=document, status=EmailMessage.Status.QUEUED):
-        _schedule_send(email)
+    queued = EmailMessage.objects.filter(
+        document=document, status=EmailMessage.Status.QUEUED
+    ).values_list("pk", flat=True)
+    for email_id in queued:
+        _schedule_send(email_id)
 
 
 def _subject(email: EmailMessage) -> str:
@@ -259,7 +274,7 @@ def email_send(*, email_id: int) -> EmailMessage:
             else:
                 email.status = EmailMessage.Status.QUEUED
                 email.next_attempt_at = timezone.now() + _retry_delay(email.attempts)
-                _schedule_send(email, run_after=email.next_attempt_at)
+                _schedule_send(email.pk, run_after=email.next_attempt_at)
             email.save(update_fields=["status", "next_attempt_at", "last_error"])
         return email
     with transaction.atomic():

@@ -49,3 +49,15 @@ def compiled_translations() -> None:
     ]
     if stale:
         call_command("compilemessages", locale=[p.parent.parent.name for p in stale], verbosity=0)
+
+
+@pytest.fixture
+def role_groups(db: None) -> None:
+    """The back office's role groups with their permissions. They are made after migrate; a
+    transactional test's flush empties the tables, so tests that need them sync them again."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from remit.backoffice.roles import roles_sync
+
+    ContentType.objects.clear_cache()
+    roles_sync()

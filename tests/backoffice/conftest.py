@@ -7,7 +7,7 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture
-def as_role(client):
+def as_role(client, role_groups):
     """Sign the test client in as a staff member with one role (or none)."""
 
     def sign_in(role: str | None):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def finance(db):  # type: ignore[no-untyped-def]
+def finance(role_groups):  # type: ignore[no-untyped-def]
     user = UserFactory(username="finance@example.com", is_staff=True)
     user.groups.add(Group.objects.get(name="Finance"))
     return user
@@ -39,7 +39,7 @@ def open_invoice(page: Page, url, shots, invoice: Invoice) -> None:  # type: ign
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=invoice.account.name).click()
     shots(page, "account-page")
-    page.get_by_role("link", name=invoice.number).first.click()
+    page.locator("#invoices-group").get_by_role("link", name=invoice.number).click()
     expect(page.locator("#content")).to_contain_text(invoice.number)
 
 

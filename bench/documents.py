@@ -215,6 +215,9 @@ def _render_only(samples: int) -> None:
         import weasyprint
 
         logging.getLogger("fontTools").setLevel(logging.WARNING)
+        # WeasyPrint logs every layout step at INFO through the root logger Remit configures.
+        logging.getLogger("weasyprint").setLevel(logging.WARNING)
+        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
         html = template.render(Context(varied()))
         return weasyprint.HTML(string=html).write_pdf()  # type: ignore[no-any-return]

@@ -182,6 +182,9 @@ def _end_to_end(label: str, database_url: str, invoices: int, processes: int) ->
 
 
 def _render_only(samples: int) -> None:
+    # WeasyPrint logs every layout step at INFO through the root logger Remit configures.
+    for name in ("weasyprint", "weasyprint.progress"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     media = tempfile.mkdtemp(prefix="remit-bench-render-")
     _setup(f"sqlite:///{media}/render.sqlite3", media)
     account_ids = _prepare_world(accounts=1)
@@ -215,9 +218,6 @@ def _render_only(samples: int) -> None:
         import weasyprint
 
         logging.getLogger("fontTools").setLevel(logging.WARNING)
-        # WeasyPrint logs every layout step at INFO through the root logger Remit configures.
-        logging.getLogger("weasyprint").setLevel(logging.WARNING)
-        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
         html = template.render(Context(varied()))
         return weasyprint.HTML(string=html).write_pdf()  # type: ignore[no-any-return]

@@ -348,7 +348,8 @@ def account_get(request: HttpRequest, account_id: int) -> AccountOut:
     "/{account_id}", response={200: AccountOut, **ERRORS}, auth=WRITE, summary="Update an account"
 )
 def account_patch(request: HttpRequest, account_id: int, payload: AccountPatch) -> AccountOut:
-    """Change name, document language or external id; only the fields sent are changed."""
+    """Change name, status (trial / active), document language or external id; only the fields
+    sent are changed."""
     account = get_object_or_404(Account, pk=account_id)
     fields = payload.model_dump(exclude_unset=True)
     return account_out(account_update(account=account, actor=actor(request), **fields))
@@ -418,6 +419,21 @@ def member_add(request: HttpRequest, account_id: int, payload: MemberIn) -> Stat
         account=account, user=user, actor=actor(request), role=payload.role
     )
     return Status(201, MemberOut(id=membership.pk, email=email, role=membership.role))
+
+
+@accounts.get(
+    "/{account_id}/members",
+    response={200: list[MemberOut], **ERRORS},
+    auth=READ,
+    summary="List members",
+)
+def member_list(request: HttpRequest, account_id: int) -> list[MemberOut]:
+    account = get_object_or_404(Account, pk=account_id)
+    memberships = Membership.objects.filter(account=account).select_related("user")
+    return [
+        MemberOut(id=m.pk, email=m.user.email or m.user.get_username(), role=m.role)
+        for m in memberships.order_by("pk")
+    ]
 
 
 @accounts.get(

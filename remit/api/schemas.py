@@ -273,5 +273,6 @@ class WebhookDeliveryOut(Schema):
 
 class AccountPatch(Schema):
     name: str | None = Field(default=None, max_length=200)
+    status: str | None = Field(default=None, max_length=16, description="trial or active")
     language: str | None = Field(default=None, max_length=10)
     external_id: str | None = Field(default=None, max_length=100)

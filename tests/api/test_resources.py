@@ -121,6 +121,8 @@ def test_members_billing_profile_and_portal_link(api, catalogue, client):
     member = api.post(f"/accounts/{account['id']}/members", {"email": "Jane@Acme.example"})
     assert member.status_code == 201
     assert member.json()["email"] == "jane@acme.example"
+    listed = api.get(f"/accounts/{account['id']}/members").json()
+    assert [(m["email"], m["role"]) for m in listed] == [("jane@acme.example", "member")]
     put = api.put(f"/accounts/{account['id']}/billing-profile", PROFILE)
     assert put.status_code == 200
     assert api.get(f"/accounts/{account['id']}/billing-profile").json()["city"] == "London"
@@ -324,3 +326,8 @@ def test_an_account_is_updated_field_by_field_and_audited(api, catalogue):
     assert set(bad.json()["details"]["fields"]) == {"language", "name"}
     event = AuditEvent.objects.get(action="account.updated")
     assert event.new_values == {"language": "de"}
+    active = api.send("patch", f"/accounts/{account['id']}", {"status": "active"})
+    assert active.json()["status"] == "active"
+    back = api.send("patch", f"/accounts/{account['id']}", {"status": "trial"})
+    assert back.json()["status"] == "trial"
+    assert api.send("patch", f"/accounts/{account['id']}", {"status": "x"}).status_code == 422

@@ -76,9 +76,10 @@ def account_update(
     name: str = UNSET,
     language: str = UNSET,
     external_id: str | None = UNSET,
+    status: str = UNSET,
 ) -> Account:
-    """Change an account's name, document language or external id (audited). Currency and
-    status have their own rules (currency never changes; status via :func:`account_activate`)."""
+    """Change an account's name, document language, external id or status (trial / active),
+    audited. The currency never changes."""
     errors = FieldErrors()
     changes: dict[str, Any] = {}
     if name is not UNSET:
@@ -93,6 +94,10 @@ def account_update(
             if external_id is not None
             else None
         )
+    if status is not UNSET:
+        if status not in Account.Status.values:
+            errors.add("status", "Choose trial or active.")
+        changes["status"] = status
     errors.raise_if_any()
     with transaction.atomic():
         account = account_lock(account.pk)

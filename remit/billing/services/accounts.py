@@ -69,6 +69,29 @@ def account_create(
     return account
 
 
+def _account_fields_apply(
+    *, account: Account, changes: dict[str, Any], actor: Actor, action: str, reason: str = ""
+) -> None:
+    """Set the fields that really change on the locked account, save them and audit old and
+    new values; nothing is written when nothing changes."""
+    old = {name: getattr(account, name) for name in changes}
+    changed = {name: value for name, value in changes.items() if old[name] != value}
+    if not changed:
+        return
+    for name, value in changed.items():
+        setattr(account, name, value)
+    account.save(update_fields=list(changed))
+    audit_record(
+        actor=actor,
+        action=action,
+        subject=account,
+        account=account,
+        reason=reason,
+        old_values={name: old[name] for name in changed},
+        new_values=changed,
+    )
+
+
 def account_update(
     *,
     account: Account,
@@ -107,20 +130,9 @@ def account_update(
             .exists()
         ):
             raise ValidationFailed({"external_id": ["Another account has this external id."]})
-        old = {name: getattr(account, name) for name in changes}
-        changed = {name: value for name, value in changes.items() if old[name] != value}
-        if changed:
-            for field_name, value in changed.items():
-                setattr(account, field_name, value)
-            account.save(update_fields=list(changed))
-            audit_record(
-                actor=actor,
-                action="account.updated",
-                subject=account,
-                account=account,
-                old_values={name: old[name] for name in changed},
-                new_values=changed,
-            )
+        _account_fields_apply(
+            account=account, changes=changes, actor=actor, action="account.updated"
+        )
     return account
 
 
@@ -205,19 +217,11 @@ def account_option_set(
     changes = {name: value for name, value in requested.items() if value is not UNSET}
     with transaction.atomic():
         account = account_lock(account.pk)
-        old = {name: getattr(account, name) for name in changes}
-        changed = {name: value for name, value in changes.items() if old[name] != value}
-        if changed:
-            for name, value in changed.items():
-                setattr(account, name, value)
-            account.save(update_fields=list(changed))
-            audit_record(
-                actor=actor,
-                action="account.options_changed",
-                subject=account,
-                account=account,
-                reason=text,
-                old_values={name: old[name] for name in changed},
-                new_values=changed,
-            )
+        _account_fields_apply(
+            account=account,
+            changes=changes,
+            actor=actor,
+            action="account.options_changed",
+            reason=text,
+        )
     return account

@@ -19,6 +19,7 @@ from django.urls import URLPattern, path, reverse
 
 from remit.billing.actors import Actor
 from remit.core.errors import DomainError, ValidationFailed
+from remit.core.forms import form_errors_add
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,7 @@ class SupportActionsMixin(admin.ModelAdmin):
                 try:
                     message = action.perform(obj, Actor.for_user(request.user), form.cleaned_data)
                 except ValidationFailed as error:
-                    for name, field_messages in error.field_errors.items():
-                        for text in field_messages:
-                            form.add_error(name if name in form.fields else None, text)
+                    form_errors_add(error, form)
                 except DomainError as error:
                     form.add_error(None, error.message)
                 else:

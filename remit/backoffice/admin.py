@@ -48,6 +48,7 @@ from remit.billing.services.invoices import invoice_reissue, invoice_void
 from remit.billing.services.invoicing_rules import unpaid_invoice_limit
 from remit.billing.services.payments import invoice_payment_record
 from remit.core.errors import ChangeRequestNotAllowed, ValidationFailed
+from remit.core.forms import form_errors_add
 from remit.core.money import minor_to_decimal_string
 from remit.core.signin import ThrottledSignInMixin
 from remit.documents.http import document_pdf_response
@@ -703,9 +704,7 @@ class ApiKeyAdmin(SupportActionsMixin, ReadOnlyAdmin):
                     actor=Actor.for_user(request.user),
                 )
             except ValidationFailed as error:
-                for name, field_messages in error.field_errors.items():
-                    for text in field_messages:
-                        form.add_error(name if name in form.fields else None, text)
+                form_errors_add(error, form)
             else:
                 return TemplateResponse(
                     request,

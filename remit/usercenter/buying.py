@@ -51,6 +51,7 @@ from remit.core.errors import (
     UnpaidInvoiceLimitReached,
     ValidationFailed,
 )
+from remit.core.forms import form_errors_add
 from remit.core.i18n import format_money, format_percent, format_quantity
 from remit.documents.services.rendering import payment_instructions
 from remit.usercenter.forms import (
@@ -320,15 +321,7 @@ def buy_submit(request: HttpRequest, account: Account, kind: str) -> HttpRespons
             customer_email=request.user.email,  # type: ignore[union-attr]
         )
     except ValidationFailed as error:
-        rest = form.add_service_errors(error)
-        if billing_form is not None:
-            for field, field_messages in error.field_errors.items():
-                if field in billing_form.fields:
-                    for message in field_messages:
-                        billing_form.add_error(field, message)
-        for message in rest:
-            if billing_form is None or message not in str(billing_form.errors):
-                form.add_error(None, message)
+        form_errors_add(error, form, *([billing_form] if billing_form is not None else []))
         return again()
     except CreditInvoiceBelowMinimum as error:
         form.add_error("credits", _minimum_text(error))

@@ -120,11 +120,6 @@ class BillingProfileForm(forms.Form):
             invoice_recipient_emails=emails,
         )
 
-    def add_service_errors(self, error: ValidationFailed) -> None:
-        for field, messages in error.field_errors.items():
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
-
 
 class PurchaseOrderNumberForm(forms.Form):
     """Add or edit a PO number (X3)."""
@@ -176,17 +171,6 @@ class PurchaseForm(forms.Form):
         if self.is_bound:
             return secrets.token_urlsafe(24)
         return str(self.initial["idempotency_key"])
-
-    def add_service_errors(self, error: ValidationFailed) -> list[str]:
-        """Put the service's field errors on this form's fields; return those it has not."""
-        rest: list[str] = []
-        for field, messages in error.field_errors.items():
-            for message in messages:
-                if field in self.fields:
-                    self.add_error(field, message)
-                else:
-                    rest.append(message)
-        return rest
 
 
 class CreditPurchaseForm(PurchaseForm):

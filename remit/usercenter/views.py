@@ -48,6 +48,7 @@ from remit.core.errors import (
     ResendLimitReached,
     ValidationFailed,
 )
+from remit.core.forms import form_errors_add
 from remit.documents.http import (
     document_pdf_response,
     documents_csv_response,
@@ -185,7 +186,7 @@ def order_invoice(request: HttpRequest, account: Account, order_id: int) -> Http
         return _orders_page(request, account, gate_order=order, gate_form=BillingProfileForm())
     except ValidationFailed as error:
         assert form is not None
-        form.add_service_errors(error)
+        form_errors_add(error, form)
         return _orders_page(request, account, gate_order=order, gate_form=form, status=400)
     except OrderInvoicedByPaymentPlatform:
         messages.info(
@@ -310,7 +311,7 @@ def settings_billing_profile(request: HttpRequest, account: Account) -> HttpResp
             account=account, data=form.to_input(), actor=Actor.for_user(request.user)
         )
     except ValidationFailed as error:
-        form.add_service_errors(error)
+        form_errors_add(error, form)
         return _settings_page(request, account, profile_form=form, status=400)
     messages.success(
         request, _("Billing details saved. They apply to invoices issued from now on.")
@@ -385,9 +386,7 @@ def invoice_change_request(request: HttpRequest, account: Account, invoice_id: i
             reason=form.cleaned_data["reason"],
         )
     except ValidationFailed as error:
-        for field, field_messages in error.field_errors.items():
-            for message in field_messages:
-                form.add_error(field if field in form.fields else None, message)
+        form_errors_add(error, form)
         return _orders_page(
             request, account, change_form=form, change_invoice_id=invoice.pk, status=400
         )

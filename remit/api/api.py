@@ -62,10 +62,9 @@ from remit.billing.models import (
 )
 from remit.billing.selectors.credits import credit_balance
 from remit.billing.services.accounts import (
-    UNSET,
     account_activate,
     account_create,
-    account_member_add,
+    account_member_add_by_email,
     account_option_set,
     account_update,
 )
@@ -224,7 +223,8 @@ def account_out(account: Account) -> AccountOut:
 
 
 def order_out(order: Order) -> OrderOut:
-    invoice = Invoice.objects.filter(order=order).only("pk").first()
+    """Lists select the invoice with the orders (``select_related("invoice")``)."""
+    invoice = getattr(order, "invoice", None)
     return OrderOut(
         id=order.pk,
         account_id=order.account_id,
@@ -272,9 +272,10 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
 
 
 def credit_note_out(credit_note: CreditNote) -> CreditNoteOut:
-    document = Document.objects.filter(
-        credit_note=credit_note, status=Document.Status.STORED
-    ).first()
+    """Lists select the document with the credit notes (``select_related("document")``)."""
+    document = getattr(credit_note, "document", None)
+    if document is not None and document.status != Document.Status.STORED:
+        document = None
     return CreditNoteOut(
         id=credit_note.pk,
         account_id=credit_note.account_id,
@@ -387,7 +388,7 @@ def account_options(request: HttpRequest, account_id: int, payload: OptionsIn) -
         account=account,
         actor=actor(request),
         reason=payload.reason,
-        **{name: changes.get(name, UNSET) for name in changes},
+        **changes,
     )
     return account_out(account)
 
@@ -396,29 +397,15 @@ def account_options(request: HttpRequest, account_id: int, payload: OptionsIn) -
     "/{account_id}/members", response={201: MemberOut, **ERRORS}, auth=WRITE, summary="Add a member"
 )
 def member_add(request: HttpRequest, account_id: int, payload: MemberIn) -> Status[MemberOut]:
-    """Add a member (a User Center login) by email; the user is created without a password
+    """Add a member (a User Center login) by email; a new user is created without a password
     (they sign in with portal links or set one with the password-reset email)."""
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     account = get_object_or_404(Account, pk=account_id)
-    email = payload.email.strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError as error:
-        raise ValidationFailed({"email": ["Enter a valid email address."]}) from error
-    if payload.role not in Membership.Role.values:
-        raise ValidationFailed({"role": ["Choose owner or member."]})
-    user_model = get_user_model()
-    user = user_model.objects.filter(username=email).first()
-    if user is None:
-        user = user_model(username=email, email=email)
-        user.set_unusable_password()
-        user.save()
-    membership = account_member_add(
-        account=account, user=user, actor=actor(request), role=payload.role
+    membership = account_member_add_by_email(
+        account=account, email=payload.email, role=payload.role, actor=actor(request)
     )
-    return Status(201, MemberOut(id=membership.pk, email=email, role=membership.role))
+    return Status(
+        201, MemberOut(id=membership.pk, email=membership.user.email, role=membership.role)
+    )
 
 
 @accounts.get(
@@ -472,7 +459,7 @@ def billing_profile_put(
 def order_list(request: HttpRequest, account_id: int, paging: Query[PageQuery]) -> dict[str, Any]:
     account = get_object_or_404(Account, pk=account_id)
     return page(
-        Order.objects.filter(account=account),
+        Order.objects.filter(account=account).select_related("invoice"),
         cursor=paging.cursor,
         limit=paging.limit,
         serialize=order_out,
@@ -759,7 +746,7 @@ def invoice_payment(
 def credit_note_list(
     request: HttpRequest, paging: Query[PageQuery], account_id: int | None = None
 ) -> dict[str, Any]:
-    rows = CreditNote.objects.all()
+    rows = CreditNote.objects.select_related("document")
     if account_id is not None:
         rows = rows.filter(account_id=account_id)
     return page(rows, cursor=paging.cursor, limit=paging.limit, serialize=credit_note_out)

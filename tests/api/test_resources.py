@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from remit.billing.models import AuditEvent, Invoice, Order, Payment
+from remit.billing.models import AuditEvent, Invoice, Membership, Order, Payment
 from remit.documents.services.archive import document_open, invoice_document_ready
 from tests.api.conftest import ApiClient, make_client
 from tests.billing.helpers import buy_credits_by_invoice, table_counts
@@ -331,3 +331,49 @@ def test_an_account_is_updated_field_by_field_and_audited(api, catalogue):
     back = api.send("patch", f"/accounts/{account['id']}", {"status": "trial"})
     assert back.json()["status"] == "trial"
     assert api.send("patch", f"/accounts/{account['id']}", {"status": "x"}).status_code == 422
+
+
+def test_lists_take_a_fixed_number_of_queries_whatever_the_rows(api, catalogue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from remit.billing.services.invoices import invoice_void
+    from tests.billing.helpers import ACTOR
+
+    account = AccountFactory(status="active")
+    BillingProfileFactory(account=account)
+
+    def data_queries(path: str) -> int:
+        """Queries of the data itself (not the key check and rate counter, which vary)."""
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(path).status_code == 200
+        return sum(
+            1
+            for query in queries.captured_queries
+            if "billing_" in query["sql"] or "documents_" in query["sql"]
+        )
+
+    def counts() -> tuple[int, int]:
+        return data_queries(f"/accounts/{account.pk}/orders"), data_queries("/credit-notes")
+
+    def void_one() -> None:
+        invoice = buy_credits_by_invoice(account, 100)
+        invoice_void(invoice=invoice, actor=ACTOR, reason_code="duplicate", reason="x")
+
+    void_one()
+    few = counts()
+    for _ in range(4):
+        void_one()
+    assert counts() == few
+
+
+def test_a_member_with_a_bad_email_or_role_is_refused_and_no_user_is_made(api, catalogue):
+    from django.contrib.auth import get_user_model
+
+    account = AccountFactory()
+    users = get_user_model().objects.count()
+    bad = api.post(f"/accounts/{account.pk}/members", {"email": "not-an-email", "role": "boss"})
+    assert bad.status_code == 422
+    assert set(bad.json()["details"]["fields"]) == {"email", "role"}
+    assert get_user_model().objects.count() == users
+    assert not Membership.objects.filter(account=account).exists()

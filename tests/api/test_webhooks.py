@@ -183,6 +183,9 @@ def test_bad_endpoints_are_refused():
     assert sorted(error.value.field_errors) == ["event_types", "url"]
     with pytest.raises(ValidationFailed):
         webhook_endpoint_create(url="https://user:pw@example.com/x", event_types=[])
+    from remit.integrations.models import WebhookEndpoint
+
+    assert WebhookEndpoint.objects.count() == 0
 
 
 def test_the_api_registers_endpoints_lists_deliveries_and_redelivers(api, receiver, account):

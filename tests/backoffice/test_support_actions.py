@@ -389,6 +389,7 @@ def test_an_administrator_creates_an_api_key_shown_once_and_revokes_it(client, a
     assert ApiClient(token).get("/accounts").status_code == 401
     bad = client.post(reverse("admin:integrations_apikey_add"), {"name": "", "scopes": []})
     assert bad.status_code == 400
+    assert ApiKey.objects.count() == 1
 
 
 def test_an_administrator_sees_the_webhook_log_and_sends_a_delivery_again(client, as_role, account):

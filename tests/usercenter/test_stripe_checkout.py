@@ -182,6 +182,8 @@ def test_stripe_unreachable_is_explained(signed_in, settings):
     response = _buy_by_card(signed_in, 40)
     assert response.status_code == 409
     assert "could not reach the payment platform" in response.content.decode()
+    assert CheckoutSession.objects.count() == 0
+    assert Payment.objects.count() == 0
 
 
 def test_cancel_from_stripe_leaves_the_invoice_payable(signed_in, stripe, account):

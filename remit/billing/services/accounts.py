@@ -154,6 +154,33 @@ def account_member_add(
     return membership
 
 
+def account_member_add_by_email(
+    *, account: Account, email: str, actor: Actor, role: str = Membership.Role.MEMBER
+) -> Membership:
+    """Add the user with this email (created without a usable password if new) as a member."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    errors = FieldErrors()
+    address = (email or "").strip().lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        errors.add("email", "Enter a valid email address.")
+    if role not in Membership.Role.values:
+        errors.add("role", "Choose owner or member.")
+    errors.raise_if_any()
+    user_model = get_user_model()
+    with transaction.atomic():
+        user = user_model.objects.filter(username=address).first()
+        if user is None:
+            user = user_model(username=address, email=address)
+            user.set_unusable_password()
+            user.save()
+        return account_member_add(account=account, user=user, actor=actor, role=role)
+
+
 def account_activate(*, account: Account, actor: Actor, reason: str = "") -> Account:
     """The trial ended with a subscription: invoicing rules for trials no longer apply."""
     with transaction.atomic():

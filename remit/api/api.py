@@ -60,6 +60,7 @@ from remit.billing.models import (
     PlanSize,
     PurchaseOrderNumber,
 )
+from remit.billing.selectors.catalogue import plan_size_get
 from remit.billing.selectors.credits import credit_balance
 from remit.billing.services.accounts import (
     account_activate,
@@ -306,7 +307,7 @@ def payment_out(payment: Payment) -> PaymentOut:
 def _plan_size(plan_size_id: int | None) -> PlanSize | None:
     if plan_size_id is None:
         return None
-    size = PlanSize.objects.filter(pk=plan_size_id).first()
+    size = plan_size_get(plan_size_id=plan_size_id)
     if size is None:
         raise ValidationFailed({"plan_size_id": ["No such plan size."]})
     return size

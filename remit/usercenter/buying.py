@@ -18,8 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from remit.billing.actors import Actor
-from remit.billing.models import Account, Invoice, Order, PlanSize
-from remit.billing.selectors.catalogue import credit_unit_price_minor, plan_offers, term_offers
+from remit.billing.models import Account, CheckoutSession, Invoice, Order
+from remit.billing.selectors.catalogue import (
+    credit_unit_price_minor,
+    plan_offers,
+    plan_size_get,
+    term_offers,
+)
 from remit.billing.selectors.checkouts import checkout_get_for_account
 from remit.billing.selectors.credits import credit_balance
 from remit.billing.selectors.invoices import invoice_unpaid_list
@@ -288,9 +293,7 @@ def buy_submit(request: HttpRequest, account: Account, kind: str) -> HttpRespons
             kind=Order.Kind.CREDITS if kind == "credits" else Order.Kind.SUBSCRIPTION,
             payment_method=Order.PaymentMethod.INVOICE if by_invoice else Order.PaymentMethod.CARD,
             credits=data.get("credits"),
-            plan_size=PlanSize.objects.filter(pk=data["plan_size"]).first()
-            if kind == "plan"
-            else None,
+            plan_size=plan_size_get(plan_size_id=data["plan_size"]) if kind == "plan" else None,
             term_months=data.get("term_months"),
             billing_profile=billing_form.to_input() if billing_form is not None else None,
             po_number=data["po_number"] if by_invoice else "",
@@ -381,7 +384,7 @@ def invoice_pay(request: HttpRequest, account: Account, invoice_id: int) -> Http
     )
 
 
-def _checkout_or_404(account: Account, token: str) -> Any:
+def _checkout_or_404(account: Account, token: str) -> CheckoutSession:
     session = checkout_get_for_account(account=account, token=token)
     if session is None:
         raise Http404
@@ -436,18 +439,18 @@ def checkout_return_view(request: HttpRequest, account: Account, token: str) -> 
             {"session": session, **support_context()},
             status=202,
         )
-    order = session.order
-    if session.invoice_id is not None:
+    if session.invoice is not None:
         messages.success(
             request,
             _("Thank you! Invoice %(number)s is paid.") % {"number": session.invoice.number},
         )
-    else:
-        messages.success(
-            request, _("Thank you! Your payment was received and your purchase is active.")
-        )
-    invoice = getattr(order, "invoice", None) if order.pk else None
-    if invoice is not None and session.invoice_id is None:
+        return redirect("usercenter:orders")
+    messages.success(
+        request, _("Thank you! Your payment was received and your purchase is active.")
+    )
+    # A card purchase by an account with billing details got its paid invoice: offer it.
+    invoice = getattr(session.order, "invoice", None)
+    if invoice is not None:
         return _invoice_ready_redirect(invoice)
     return redirect("usercenter:orders")
 

@@ -41,3 +41,7 @@ def term_offers() -> list[TermOffer]:
         TermOffer(term.months, term.discount_percent, term.invoice_allowed)
         for term in Term.objects.filter(is_active=True).order_by("months")
     ]
+
+
+def plan_size_get(*, plan_size_id: int) -> PlanSize | None:
+    return PlanSize.objects.select_related("plan").filter(pk=plan_size_id).first()

@@ -99,13 +99,20 @@ def _prepare_world(accounts: int) -> list[int]:
     return ids
 
 
-def _issue(account_ids: list[int], count: int) -> None:
-    """Issue ``count`` invoices end to end, spreading them over the accounts."""
+def _issue(account_ids: list[int], count: int, *, store: str = "batch") -> None:
+    """Issue ``count`` invoices end to end, spreading them over the accounts, and store their
+    documents: ``batch`` as the worker's tasks do (after every STORE_BATCH invoices, and at the
+    end, claim and store the queue in batches), ``single`` one document right after its invoice
+    (the per-document path of downloads, and of the worker before batches)."""
     from remit.billing.actors import Actor
     from remit.billing.models import Account
     from remit.billing.services.orders import order_place
     from remit.documents.models import Document
-    from remit.documents.services.archive import document_store
+    from remit.documents.services.archive import (
+        STORE_BATCH,
+        document_store,
+        documents_store_queued,
+    )
 
     actor = Actor.system()
     accounts = list(Account.objects.filter(pk__in=account_ids))
@@ -117,12 +124,17 @@ def _issue(account_ids: list[int], count: int) -> None:
             payment_method="invoice",
             credits=100 + index,
         )
-        document = Document.objects.get(invoice=order.invoice)
-        document_store(document_id=document.pk)
+        if store == "single":
+            document_store(document_id=Document.objects.get(invoice=order.invoice).pk)
+        elif (index + 1) % STORE_BATCH == 0:
+            documents_store_queued()
+    if store == "batch":
+        while documents_store_queued():
+            pass
 
 
 def _worker(
-    database_url: str, media: str, account_ids: list[int], count: int, barrier, times
+    database_url: str, media: str, account_ids: list[int], count: int, store: str, barrier, times
 ) -> None:  # type: ignore[no-untyped-def]
     """One issuing process. It sets up Django and warms its own Typst compiler (the compiler's
     threads do not survive fork, so every process builds its own), waits for the others, then
@@ -134,11 +146,11 @@ def _worker(
     render_pdf(template_version="1", data=_WARM_DATA, timestamp=_WARM_TIME)
     barrier.wait()
     start = time.perf_counter()
-    _issue(account_ids, count)
+    _issue(account_ids, count, store=store)
     times.append((start, time.perf_counter()))
 
 
-def _end_to_end(label: str, database_url: str, invoices: int, processes: int) -> float:
+def _end_to_end(label: str, database_url: str, invoices: int, processes: int, store: str) -> float:
     media = tempfile.mkdtemp(prefix="remit-bench-media-")
     _setup(database_url, media)
     account_ids = _prepare_world(accounts=max(2, invoices // 20))
@@ -153,7 +165,8 @@ def _end_to_end(label: str, database_url: str, invoices: int, processes: int) ->
         shards = [account_ids[i::processes] for i in range(processes)]
         workers = [
             context.Process(
-                target=_worker, args=(database_url, media, shard, per_process, barrier, times)
+                target=_worker,
+                args=(database_url, media, shard, per_process, store, barrier, times),
             )
             for shard in shards
         ]
@@ -248,13 +261,21 @@ def _render_only(samples: int) -> None:
     shutil.rmtree(media, ignore_errors=True)
 
 
-def _in_child(function, *args) -> None:  # type: ignore[no-untyped-def]
-    """Each measurement in its own process: its own Django set-up, database and peak RSS."""
-    process = multiprocessing.get_context("spawn").Process(target=function, args=args)
+def _child_main(function, results, *args) -> None:  # type: ignore[no-untyped-def]
+    results.put(function(*args))
+
+
+def _in_child(function, *args):  # type: ignore[no-untyped-def]
+    """Each measurement in its own process: its own Django set-up, database and peak RSS.
+    Returns what ``function`` returned."""
+    context = multiprocessing.get_context("spawn")
+    results = context.SimpleQueue()
+    process = context.Process(target=_child_main, args=(function, results, *args))
     process.start()
     process.join()
     if process.exitcode != 0:
         raise SystemExit(f"{function.__name__} failed with exit code {process.exitcode}")
+    return results.get()
 
 
 def _fresh_database(engine: str) -> str:
@@ -263,8 +284,8 @@ def _fresh_database(engine: str) -> str:
     return f"sqlite:///{tempfile.mkdtemp(prefix='remit-bench-db-')}/bench.sqlite3"
 
 
-def _end_to_end_child(label: str, engine: str, invoices: int, processes: int) -> None:
-    _end_to_end(label, _fresh_database(engine), invoices, processes)
+def _end_to_end_child(label: str, engine: str, invoices: int, processes: int, store: str) -> float:
+    return _end_to_end(label, _fresh_database(engine), invoices, processes, store)
 
 
 def _server_cpu_seconds() -> float | None:
@@ -299,35 +320,38 @@ def _queries_child(engine: str, invoices: int) -> None:
     render_pdf(template_version="1", data=_WARM_DATA, timestamp=_WARM_TIME)
     _issue(account_ids, 5)  # warm: first numbers of each series, caches, compiled template
     with CaptureQueriesContext(connection) as one:
-        _issue(account_ids[:1], 1)
-    # The first statement reads the bench's accounts, once per batch: not part of an invoice.
+        _issue(account_ids[:1], 1, store="single")
+    # The first statement reads the bench's accounts, once per call: not part of an invoice.
     statements = [re.sub(r"\s+", " ", query["sql"]) for query in one.captured_queries][1:]
     print(
-        f"  {engine}: the statements of one invoice ({len(statements)}; the SELECT after the "
-        "first COMMIT is the bench finding the document, as a worker is given its id)"
+        f"  {engine}: the statements of one invoice stored alone ({len(statements)}; the "
+        "SELECT after the first COMMIT is the bench finding the document)"
     )
     for number, sql in enumerate(statements, 1):
         print(f"    {number:2d} {sql[:110]}")
-    with CaptureQueriesContext(connection) as every:
-        _issue(account_ids, invoices)
-    per_invoice = (len(every.captured_queries) - 1) / invoices
-    server_start = _server_cpu_seconds()
-    start = time.process_time()
-    wall = time.perf_counter()
-    _issue(account_ids, invoices)
-    cpu_ms = (time.process_time() - start) * 1000 / invoices
-    wall_ms = (time.perf_counter() - wall) * 1000 / invoices
-    server_end = _server_cpu_seconds()
-    server = (
-        f", server process {(server_end - server_start) * 1000 / invoices:.1f} ms CPU"
-        if server_start is not None and server_end is not None
-        else ""
-    )
-    print(
-        f"  {engine}: {per_invoice:.1f} statements per invoice; issuing process "
-        f"{cpu_ms:.1f} ms CPU{server}, {wall_ms:.1f} ms wall per invoice ({invoices} invoices)",
-        flush=True,
-    )
+    for store in ("single", "batch"):
+        connection.queries_log.clear()  # the log keeps 9,000 statements; count from empty
+        with CaptureQueriesContext(connection) as every:
+            _issue(account_ids, invoices, store=store)
+        per_invoice = (len(every.captured_queries) - 1) / invoices
+        server_start = _server_cpu_seconds()
+        start = time.process_time()
+        wall = time.perf_counter()
+        _issue(account_ids, invoices, store=store)
+        cpu_ms = (time.process_time() - start) * 1000 / invoices
+        wall_ms = (time.perf_counter() - wall) * 1000 / invoices
+        server_end = _server_cpu_seconds()
+        server = (
+            f", server process {(server_end - server_start) * 1000 / invoices:.1f} ms CPU"
+            if server_start is not None and server_end is not None
+            else ""
+        )
+        print(
+            f"  {engine}, stored {store:<6}: {per_invoice:.1f} statements per invoice; issuing "
+            f"process {cpu_ms:.1f} ms CPU{server}, {wall_ms:.1f} ms wall per invoice "
+            f"({invoices} invoices)",
+            flush=True,
+        )
     shutil.rmtree(media, ignore_errors=True)
 
 
@@ -353,10 +377,19 @@ def main() -> None:
     print("Render only (Latin one-page invoice, warm):")
     _in_child(_render_only, options.renders)
     print("End to end (rules, number, snapshot, render, store, chain, email queued):")
+    print("  worker batches: the documents stored as the worker's tasks store them (claimed,")
+    print("  rendered and chained in batches); baseline: each stored alone after its invoice")
     for engine in engines:
-        for processes in (1, 2):
-            label = f"{engine}, {processes} process{'es' if processes > 1 else ''}"
-            _in_child(_end_to_end_child, label, engine, options.invoices, processes)
+        rates = {}
+        for store, processes in (("single", 2), ("batch", 1), ("batch", 2)):
+            plural = "es" if processes > 1 else ""
+            how = "worker batches" if store == "batch" else "baseline"
+            label = f"{engine}, {processes} process{plural}, {how}"
+            rates[store, processes] = _in_child(
+                _end_to_end_child, label, engine, options.invoices, processes, store
+            )
+        ratio = rates["batch", 2] / rates["single", 2]
+        print(f"  {engine}: worker batches are {ratio:.2f}x the baseline with 2 processes")
 
 
 if __name__ == "__main__":

@@ -19,9 +19,14 @@ def _require_transaction() -> None:
         raise RuntimeError("Row locks are only meaningful inside transaction.atomic()")
 
 
-def account_lock(account_id: int) -> Account:
+def account_lock(account_id: int, *, with_billing_profile: bool = False) -> Account:
+    """The locked account; ``with_billing_profile`` also reads its billing profile (if any) in
+    the same query, unlocked: ``account.billing_profile`` then costs nothing."""
     _require_transaction()
-    return Account.objects.select_for_update().get(pk=account_id)
+    accounts = Account.objects.select_for_update(of=("self",))
+    if with_billing_profile:
+        accounts = accounts.select_related("billing_profile")
+    return accounts.get(pk=account_id)
 
 
 def order_lock(order_id: int) -> Order:
@@ -34,21 +39,24 @@ def invoice_lock(invoice_id: int) -> Invoice:
     return Invoice.objects.select_for_update().get(pk=invoice_id)
 
 
-def document_counter_increment(*, series: str, year: int) -> int:
-    """Add one to the counter (creating it at 1) and return the new value, in one statement.
+def document_counter_increment(*, series: str, year: int, count: int = 1) -> int:
+    """Add ``count`` to the counter (creating it at ``count``) and return the new value, in one
+    statement; the numbers handed out are the ``count`` values ending at the returned one.
 
     The upsert takes the row lock and holds it until the transaction ends, so a value cannot be
     handed out twice and a rollback gives it back (PostgreSQL; on SQLite the transaction already
     holds the database's write lock). Concurrent first numbers of a series meet in ON CONFLICT.
     """
     _require_transaction()
+    if count < 1:
+        raise ValueError("count must be at least 1")
     table = DocumentCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (series, year, last_sequence) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
+            f"INSERT INTO {table} (series, year, last_sequence) VALUES (%s, %s, %s) "  # noqa: S608 - table name is ours
             "ON CONFLICT (series, year) DO UPDATE SET last_sequence = "
-            f"{table}.last_sequence + 1 RETURNING last_sequence",
-            [series, year],
+            f"{table}.last_sequence + EXCLUDED.last_sequence RETURNING last_sequence",
+            [series, year, count],
         )
         row = cursor.fetchone()
     assert row is not None

@@ -27,7 +27,9 @@ class Document(ImmutableModel):
         PENDING = "pending", "Pending"
         STORED = "stored", "Stored"
 
-    MUTABLE_FIELDS = frozenset({"status", "file_name", "sha256", "size_bytes", "stored_at"})
+    MUTABLE_FIELDS = frozenset(
+        {"status", "file_name", "sha256", "size_bytes", "stored_at", "claim_token", "claimed_until"}
+    )
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     account = models.ForeignKey(
@@ -63,6 +65,12 @@ class Document(ImmutableModel):
     size_bytes = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     stored_at = models.DateTimeField(null=True, blank=True)
+    # A worker's claim on a pending document while it renders a batch: the worker's random
+    # token, and when the claim lapses (a crashed worker's documents become claimable again).
+    # Other workers skip claimed documents; downloads and the recovery sweep do not wait for
+    # them (storing stays idempotent). Cleared when stored.
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -85,7 +93,14 @@ class Document(ImmutableModel):
                 name="document_stored_has_file_and_hash",
             ),
         ]
-        indexes = [models.Index(fields=["account", "kind", "created_at"], name="document_account")]
+        indexes = [
+            models.Index(fields=["account", "kind", "created_at"], name="document_account"),
+            # The workers' queue: pending documents, oldest first, and a worker's claimed batch.
+            models.Index(fields=["id"], condition=Q(status="pending"), name="document_pending"),
+            models.Index(
+                fields=["claim_token"], condition=Q(status="pending"), name="document_claimed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from remit.documents.services.archive import document_store
+from remit.documents.services.archive import documents_store_queued
 from remit.documents.services.emails import email_send
 
 
 @task()
 def document_store_task(document_id: int) -> None:
-    document_store(document_id=document_id)
+    documents_store_queued(document_id=document_id)
 
 
 @task()

@@ -10,18 +10,20 @@ stores one file and one chain entry.
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import json
+import logging
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db import models, transaction
+from django.db.models import Case, Q, QuerySet, Subquery, Value, When, prefetch_related_objects
 from django.utils import timezone
 
 from remit.billing.locks import document_counter_increment
@@ -30,6 +32,12 @@ from remit.documents.models import ArchiveEntry, Document, EmailMessage
 from remit.documents.services.rendering import CURRENT_TEMPLATE_VERSION, document_render
 
 CHAIN_SERIES = "archive"
+# How many pending documents a worker claims, renders and stores together, and how long its
+# claim holds: far longer than rendering a batch takes (about 10 ms a page).
+STORE_BATCH = 50
+CLAIM_LEASE = timedelta(minutes=5)
+
+logger = logging.getLogger(__name__)
 
 
 class ArchiveBroken(RuntimeError):
@@ -112,20 +120,32 @@ def _storage_name(document: Document) -> str:
     return f"documents/{document.account_id}/{document.pk}.pdf"
 
 
-def _write_atomically(name: str, content: bytes) -> str:
-    """Write ``content`` under ``name``: a crash leaves either no file or the whole file.
+def _files_write(contents: dict[str, bytes]) -> dict[str, str]:
+    """Write each ``name: content``; a crash leaves either no file or the whole file. Returns
+    the name each was stored under.
 
-    Called only by the worker holding the document's row lock. On the filesystem the bytes go
-    to a temporary sibling of its own (``.partial-<name>-<random>``) that is renamed into place;
-    leftovers of crashed attempts are removed once the file is in place. Object stores (S3)
-    write objects atomically by themselves.
+    Called only by the worker holding the documents' row locks, so no one else writes these
+    names at the same time. On the filesystem the bytes go to ``.partial-<name>`` next to the
+    final file (a crashed attempt's leftover is overwritten by the next one), are fsync'd and
+    renamed into place; each folder is fsync'd once at the end, so the renames survive a power
+    cut. Object stores (S3) write objects atomically by themselves.
     """
     storage = default_storage
-    if isinstance(storage, FileSystemStorage):
+    stored: dict[str, str] = {}
+    if not isinstance(storage, FileSystemStorage):
+        for name, content in contents.items():
+            if storage.exists(name):
+                storage.delete(name)
+            stored[name] = storage.save(name, ContentFile(content))
+        return stored
+    folders: set[str] = set()
+    for name, content in contents.items():
         path = storage.path(name)
-        directory, base = os.path.split(path)
-        os.makedirs(directory, exist_ok=True)
-        temporary = os.path.join(directory, f".partial-{base}-{uuid.uuid4().hex}")
+        folder, base = os.path.split(path)
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        temporary = os.path.join(folder, f".partial-{base}")
         try:
             with open(temporary, "wb") as stream:
                 stream.write(content)
@@ -133,15 +153,16 @@ def _write_atomically(name: str, content: bytes) -> str:
                 os.fsync(stream.fileno())
             os.replace(temporary, path)
         finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-        for leftover in glob.glob(os.path.join(directory, glob.escape(f".partial-{base}") + "*")):
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(leftover)
-        return name
-    if storage.exists(name):
-        storage.delete(name)
-    return storage.save(name, ContentFile(content))
+                os.unlink(temporary)
+        stored[name] = name
+    for folder in sorted(folders):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    return stored
 
 
 def document_key_fields(document: Document) -> dict[str, Any]:
@@ -215,73 +236,184 @@ _SOURCE_LINES: dict[str, tuple[str, ...]] = {
 }
 
 
+def _documents_with_sources(documents: QuerySet[Document]) -> list[Document]:
+    """The documents with everything rendering and chaining read, in a fixed number of queries:
+    one, plus one per line relation of the kinds among them that are still pending (stored
+    documents are returned as they are; their lines load on first use if a caller reads them)."""
+    found = list(documents.select_related(*_SOURCE_ROWS))
+    by_lines: dict[tuple[str, ...], list[Document]] = {}
+    for document in found:
+        if document.status != Document.Status.STORED:
+            by_lines.setdefault(_SOURCE_LINES[document.kind], []).append(document)
+    for lookups, group in by_lines.items():
+        prefetch_related_objects(group, *lookups)
+    return found
+
+
 def _document_with_sources(document_id: int) -> Document:
-    """The document with everything rendering and chaining read, in a fixed number of queries:
-    one, plus one per line relation of its kind while it is pending (``document_store`` returns
-    a stored document as it is; its lines load on first use if a caller reads them)."""
-    document = Document.objects.select_related(*_SOURCE_ROWS).get(pk=document_id)
-    if document.status != Document.Status.STORED:
-        prefetch_related_objects([document], *_SOURCE_LINES[document.kind])
-    return document
+    found = _documents_with_sources(Document.objects.filter(pk=document_id))
+    if not found:
+        raise Document.DoesNotExist(f"Document {document_id} does not exist")
+    return found[0]
 
 
-def document_store(*, document_id: int) -> Document:
-    """Render and store a pending document (idempotent, safe beside other workers).
+@dataclass(frozen=True)
+class _Rendered:
+    content: bytes
+    sha256: str
+    key_fields: dict[str, Any]
 
-    Rendering happens outside any lock; writing the file, marking the row stored and appending
-    to the chain happen under the document's row lock, so when two workers race the second finds
-    it stored and leaves the file alone. The lock is taken by the conditional update that marks
-    the row stored (``WHERE status = 'pending'``): a worker that loses the race updates no row
-    (PostgreSQL re-checks the condition once the winner commits; SQLite runs one writer at a
-    time) and returns the stored document.
+
+def _documents_store(
+    documents: list[Document], *, claim_token: str | None, raise_errors: bool
+) -> list[Document]:
+    """Render ``documents`` outside any lock, then in one short transaction: lock those still
+    pending (with ``claim_token``: and still claimed by it), write their files, mark them stored,
+    schedule their emails and append them to the chain in id order. Returns those stored here.
+
+    A document that fails to render is logged and left pending for the recovery sweep (or
+    raises, with ``raise_errors``); the others are stored. Losing a race is not an error: a
+    document someone else stored meanwhile is skipped, its file left alone.
     """
-    document = _document_with_sources(document_id)
-    if document.status == Document.Status.STORED:
-        return document
-    content = document_render(document)
-    digest = hashlib.sha256(content).hexdigest()
-    key_fields = document_key_fields(document)
-    name = _storage_name(document)
+    rendered: dict[int, _Rendered] = {}
+    for document in documents:
+        try:
+            content = document_render(document)
+        except Exception:
+            if raise_errors:
+                raise
+            logger.exception("Rendering document %s failed; it stays pending", document.pk)
+            continue
+        rendered[document.pk] = _Rendered(
+            content, hashlib.sha256(content).hexdigest(), document_key_fields(document)
+        )
+    if not rendered:
+        return []
     with transaction.atomic():
-        stored = {
-            "status": Document.Status.STORED,
-            "file_name": name,
-            "sha256": digest,
-            "size_bytes": len(content),
-            "stored_at": timezone.now(),
-        }
-        pending = Document.objects.filter(pk=document_id, status=Document.Status.PENDING)
-        if not pending.update(**stored):
-            return _document_with_sources(document_id)
-        stored["file_name"] = _write_atomically(name, content)
-        if stored["file_name"] != name:  # object stores may pick another name
-            Document.objects.filter(pk=document_id).update(file_name=stored["file_name"])
-        for field, value in stored.items():
-            setattr(document, field, value)
-        from remit.documents.services.emails import emails_schedule_for_document
+        # Locks in id order (no deadlock between two batches); on SQLite the transaction
+        # already holds the database's write lock.
+        still_pending = Document.objects.select_for_update().filter(
+            pk__in=rendered, status=Document.Status.PENDING
+        )
+        if claim_token is not None:
+            still_pending = still_pending.filter(claim_token=claim_token)
+        mine = set(still_pending.order_by("pk").values_list("pk", flat=True))
+        batch = sorted((d for d in documents if d.pk in mine), key=lambda d: d.pk)
+        if not batch:
+            return []
+        names = _files_write({_storage_name(d): rendered[d.pk].content for d in batch})
+        stored_at = timezone.now()
+        for document in batch:
+            document.status = Document.Status.STORED
+            document.file_name = names[_storage_name(document)]
+            document.sha256 = rendered[document.pk].sha256
+            document.size_bytes = len(rendered[document.pk].content)
+            document.stored_at = stored_at
+            document.claim_token, document.claimed_until = "", None
+
+        def per_document(field: str, output_field: models.Field[Any, Any]) -> Case:
+            return Case(
+                *[When(pk=d.pk, then=Value(getattr(d, field))) for d in batch],
+                output_field=output_field,
+            )
+
+        Document.objects.filter(pk__in=mine).update(
+            status=Document.Status.STORED,
+            stored_at=stored_at,
+            claim_token="",
+            claimed_until=None,
+            file_name=per_document("file_name", models.CharField()),
+            sha256=per_document("sha256", models.CharField()),
+            size_bytes=per_document("size_bytes", models.PositiveIntegerField()),
+        )
+        from remit.documents.services.emails import emails_schedule_for_documents
 
         # Before taking the chain's counter: every store waits for that lock, so the section
-        # holding it is kept to the counter, the previous entry and the new entry.
-        emails_schedule_for_document(document=document)
-        position = document_counter_increment(series=CHAIN_SERIES, year=0)
+        # holding it is kept to the counter, the previous entry and the new entries.
+        emails_schedule_for_documents(documents=batch)
+        last = document_counter_increment(series=CHAIN_SERIES, year=0, count=len(batch))
+        first = last - len(batch) + 1
         previous = (
-            ArchiveEntry.objects.filter(position=position - 1)
+            ArchiveEntry.objects.filter(position=first - 1)
             .values_list("entry_hash", flat=True)
             .first()
         )
-        if previous is None and position > 1:
-            raise ArchiveBroken(f"Archive entry #{position - 1} is missing; run the verifier")
+        if previous is None and first > 1:
+            raise ArchiveBroken(f"Archive entry #{first - 1} is missing; run the verifier")
         previous = previous or GENESIS_HASH
-        ArchiveEntry.objects.create(
-            position=position,
-            document=document,
-            previous_hash=previous,
-            document_sha256=digest,
-            entry_hash=chain_entry_hash(
-                previous_hash=previous, document_sha256=digest, key_fields=key_fields
-            ),
+        entries = []
+        for position, document in enumerate(batch, start=first):
+            entry_hash = chain_entry_hash(
+                previous_hash=previous,
+                document_sha256=document.sha256,
+                key_fields=rendered[document.pk].key_fields,
+            )
+            entries.append(
+                ArchiveEntry(
+                    position=position,
+                    document=document,
+                    previous_hash=previous,
+                    document_sha256=document.sha256,
+                    entry_hash=entry_hash,
+                )
+            )
+            previous = entry_hash
+        ArchiveEntry.objects.bulk_create(entries)
+    return batch
+
+
+def document_store(*, document_id: int) -> Document:
+    """Render and store one pending document now (a download or export that cannot wait for the
+    worker), whether or not a worker has claimed it; idempotent, safe beside other workers.
+    Returns the stored document."""
+    document = _document_with_sources(document_id)
+    if document.status == Document.Status.STORED:
+        return document
+    if _documents_store([document], claim_token=None, raise_errors=True):
+        return document
+    return _document_with_sources(document_id)  # stored by someone else meanwhile
+
+
+def documents_store(*, document_ids: Iterable[int], raise_errors: bool) -> int:
+    """:func:`document_store` for many documents, :data:`STORE_BATCH` at a time (a year's
+    export, the recovery sweep). Returns how many were stored here. A document that fails to
+    render raises with ``raise_errors`` (an export must not silently miss it); else it is
+    logged and stays pending."""
+    stored = 0
+    ids = sorted(set(document_ids))
+    for start in range(0, len(ids), STORE_BATCH):
+        chunk = ids[start : start + STORE_BATCH]
+        documents = _documents_with_sources(
+            Document.objects.filter(pk__in=chunk, status=Document.Status.PENDING)
         )
-    return document
+        stored += len(_documents_store(documents, claim_token=None, raise_errors=raise_errors))
+    return stored
+
+
+def documents_store_queued(*, document_id: int | None = None, limit: int = STORE_BATCH) -> int:
+    """The worker's task: claim the document (if still pending and unclaimed) and up to
+    ``limit`` pending documents in all that no live claim holds, oldest first; render, store and
+    chain them together. Returns how many were stored.
+
+    At month-end volume a worker's task thus stores the queue in batches (one read of the
+    sources and one transaction per batch) and the tasks of documents it took find nothing
+    left to do. A claim lapses after :data:`CLAIM_LEASE`, so a crashed worker's documents are
+    taken by a later task or the recovery sweep.
+    """
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    claim = {"claim_token": token, "claimed_until": now + CLAIM_LEASE}
+    claimable = Document.objects.filter(status=Document.Status.PENDING).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+    claimed = claimable.filter(pk=document_id).update(**claim) if document_id else 0
+    if limit > claimed:
+        oldest = claimable.order_by("pk").values("pk")[: limit - claimed]
+        claimable.filter(pk__in=Subquery(oldest)).update(**claim)
+    documents = _documents_with_sources(
+        Document.objects.filter(claim_token=token, status=Document.Status.PENDING).order_by("pk")
+    )
+    return len(_documents_store(documents, claim_token=token, raise_errors=False))
 
 
 def document_open(document: Document) -> bytes:

@@ -121,9 +121,10 @@ def _schedule_send(email_id: int, run_after: datetime | None = None) -> None:
     transaction.on_commit(lambda: task.enqueue(email_id))
 
 
-def emails_schedule_for_document(*, document: Document) -> None:
+def emails_schedule_for_documents(*, documents: list[Document]) -> None:
+    """Send the queued emails of documents just stored (after commit)."""
     queued = EmailMessage.objects.filter(
-        document=document, status=EmailMessage.Status.QUEUED
+        document__in=documents, status=EmailMessage.Status.QUEUED
     ).values_list("pk", flat=True)
     for email_id in queued:
         _schedule_send(email_id)

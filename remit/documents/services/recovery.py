@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from remit.documents.models import Document, EmailMessage
-from remit.documents.services.archive import document_store
+from remit.documents.services.archive import documents_store
 from remit.documents.services.emails import email_send
 
 logger = logging.getLogger(__name__)
@@ -21,19 +21,17 @@ def documents_recover(*, older_than: timedelta = timedelta(0)) -> dict[str, int]
     Run at worker start and periodically; safe beside live workers because storing and sending
     are idempotent and locked.
     """
-    cutoff = timezone.now() - older_than
-    stored = 0
-    failed = 0
-    for document_id in Document.objects.filter(
-        status=Document.Status.PENDING, created_at__lte=cutoff
-    ).values_list("pk", flat=True):
-        try:
-            document_store(document_id=document_id)
-        except Exception:  # one bad document must not stop the others (or the emails)
-            logger.exception("Storing document %s failed; it stays pending", document_id)
-            failed += 1
-            continue
-        stored += 1
+    now = timezone.now()
+    cutoff = now - older_than
+    pending = Document.objects.filter(status=Document.Status.PENDING, created_at__lte=cutoff)
+    if older_than:
+        # Later sweeps leave alone what a live worker has claimed; the first one (at start-up)
+        # cannot tell a live claim from a dead worker's and stores everything (idempotently).
+        pending = pending.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    pending_ids = list(pending.values_list("pk", flat=True))
+    stored = documents_store(document_ids=pending_ids, raise_errors=False)
+    # What is still pending failed to render (logged); what someone else stored is not counted.
+    failed = Document.objects.filter(pk__in=pending_ids, status=Document.Status.PENDING).count()
     sent = 0
     due = EmailMessage.objects.filter(
         Q(status=EmailMessage.Status.QUEUED) | Q(status=EmailMessage.Status.SENDING),

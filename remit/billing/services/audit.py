@@ -1,13 +1,21 @@
+"""The audit trail: one row per change, written in the transaction that makes it (Zulip's
+rule); changes the operator subscribes to are also written to the webhook outbox (I3)."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
 
 from remit.billing.actors import Actor
 from remit.billing.models import Account, AuditEvent
-from remit.integrations.services.webhooks import EVENT_TYPES as WEBHOOK_EVENT_TYPES
-from remit.integrations.services.webhooks import webhook_event_record
+from remit.integrations.services.webhooks import WebhookEventInput, webhook_events_record
+
+# Events recorded inside :func:`audit_batch`, written when the block ends.
+_batch: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
 
 
 def audit_record(
@@ -20,9 +28,9 @@ def audit_record(
     old_values: dict[str, Any] | None = None,
     new_values: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit event; call it inside the transaction that makes the change. Changes
-    the operator subscribes to (I3) are written to the webhook outbox in the same transaction."""
-    event = AuditEvent.objects.create(
+    """Append one audit event; call it inside the transaction that makes the change. Inside
+    :func:`audit_batch` the event is written when the block ends (its ``pk`` is set then)."""
+    event = AuditEvent(
         actor_kind=actor.kind,
         actor_user_id=actor.user_id,
         actor_label=actor.label,
@@ -34,12 +42,48 @@ def audit_record(
         old_values=old_values or {},
         new_values=new_values or {},
     )
-    if action in WEBHOOK_EVENT_TYPES:
-        webhook_event_record(
-            type=action,
-            object_type=event.subject_type,
-            object_id=event.subject_id,
-            account_id=account.pk if account else None,
-            data={"changes": event.new_values, "actor": actor.kind},
-        )
+    batch = _batch.get()
+    if batch is None:
+        _audit_write([event])
+    else:
+        batch.append(event)
     return event
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Write the audit events recorded in the block together when it ends: one insert, and
+    one read of the webhook endpoints (issuing an invoice records two events).
+
+    Use inside the transaction of the changes, around code that does not roll back to a
+    savepoint and carry on (the events of the undone part would still be written). If the
+    block raises, nothing is written. Nested blocks write with the outermost one.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _batch.set(events)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    _audit_write(events)
+
+
+def _audit_write(events: list[AuditEvent]) -> None:
+    if not events:
+        return
+    AuditEvent.objects.bulk_create(events)
+    webhook_events_record(
+        events=[
+            WebhookEventInput(
+                type=event.action,
+                object_type=event.subject_type,
+                object_id=event.subject_id,
+                account_id=event.account_id,
+                data={"changes": event.new_values, "actor": event.actor_kind},
+            )
+            for event in events
+        ]
+    )

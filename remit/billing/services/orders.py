@@ -16,6 +16,7 @@ from remit.billing.models import (
     PlanSize,
     PurchaseOrderNumber,
 )
+from remit.billing.services.audit import audit_batch
 from remit.billing.services.billing_profiles import billing_profile_save
 from remit.billing.services.credits import credits_pending_add
 from remit.billing.services.invoices import invoice_issue
@@ -138,8 +139,8 @@ def order_place(
         period_start=period_start,
     )
     by_invoice = payment_method == Order.PaymentMethod.INVOICE
-    with transaction.atomic():
-        account = account_lock(account.pk)
+    with transaction.atomic(), audit_batch():
+        account = account_lock(account.pk, with_billing_profile=True)
         if key is not None:
             replayed = Order.objects.filter(account=account, idempotency_key=key).first()
             if replayed is not None:
@@ -153,7 +154,10 @@ def order_place(
                 account=account, data=cleaned_profile, actor=actor
             )
         else:
-            profile = BillingProfile.objects.filter(account=account).first()
+            try:
+                profile = account.billing_profile
+            except BillingProfile.DoesNotExist:
+                profile = None
         if by_invoice:
             if profile is None:
                 raise BillingProfileRequired("A billing address is required to create an invoice.")

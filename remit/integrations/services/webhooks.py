@@ -90,49 +90,57 @@ def _enqueue(delivery_ids: list[int], run_after: datetime | None = None) -> None
         transaction.on_commit(functools.partial(enqueue, delivery_id))
 
 
-def webhook_event_record(
-    *,
-    type: str,
-    object_type: str,
-    object_id: str,
-    account_id: int | None,
-    data: dict[str, Any],
-) -> WebhookEvent | None:
-    """Write the event and one delivery per subscribed endpoint; call inside the transaction of
-    the change (the audit trail does). Sending starts after commit. With no endpoint subscribed
-    to the type nothing is written (one query)."""
-    if type not in EVENT_TYPES:
-        return None
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(is_active=True)
-        if not endpoint.event_types or type in endpoint.event_types
-    ]
-    if not endpoints:
-        return None
+@dataclass(frozen=True)
+class WebhookEventInput:
+    """A change to announce: its event type, the object it happened to, and what changed."""
+
+    type: str
+    object_type: str
+    object_id: str
+    account_id: int | None
+    data: dict[str, Any]
+
+
+def webhook_events_record(*, events: list[WebhookEventInput]) -> list[WebhookEvent]:
+    """Write each change's event and one delivery per endpoint subscribed to its type; call
+    inside the transaction of the changes (the audit trail does). Sending starts after commit.
+    The endpoints are read once (one query when none is subscribed: nothing is written).
+    Returns the events written."""
+    events = [event for event in events if event.type in EVENT_TYPES]
+    if not events:
+        return []
+    active = list(WebhookEndpoint.objects.filter(is_active=True))
+    if not active:
+        return []
     now = timezone.now()
-    event_id = f"evt_{secrets.token_hex(12)}"
-    payload = json.loads(
-        json.dumps(
-            {
-                "id": event_id,
-                "type": type,
-                "created": now.isoformat().replace("+00:00", "Z"),
-                "account_id": account_id,
-                "data": {"object": object_type, "id": object_id, **data},
-            },
-            cls=DjangoJSONEncoder,
+    written = []
+    for change in events:
+        endpoints = [e for e in active if not e.event_types or change.type in e.event_types]
+        if not endpoints:
+            continue
+        event_id = f"evt_{secrets.token_hex(12)}"
+        payload = json.loads(
+            json.dumps(
+                {
+                    "id": event_id,
+                    "type": change.type,
+                    "created": now.isoformat().replace("+00:00", "Z"),
+                    "account_id": change.account_id,
+                    "data": {"object": change.object_type, "id": change.object_id, **change.data},
+                },
+                cls=DjangoJSONEncoder,
+            )
         )
-    )
-    event = WebhookEvent.objects.create(
-        event_id=event_id, type=type, account_id=account_id, payload=payload
-    )
-    deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(endpoint=endpoint, event=event, next_attempt_at=now)
-        for endpoint in endpoints
-    )
-    _enqueue([delivery.pk for delivery in deliveries])
-    return event
+        event = WebhookEvent.objects.create(
+            event_id=event_id, type=change.type, account_id=change.account_id, payload=payload
+        )
+        deliveries = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(endpoint=endpoint, event=event, next_attempt_at=now)
+            for endpoint in endpoints
+        )
+        _enqueue([delivery.pk for delivery in deliveries])
+        written.append(event)
+    return written
 
 
 def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:

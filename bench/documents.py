@@ -5,8 +5,13 @@
 1. Render only: the same Latin one-page invoice rendered warm by Typst (Remit's engine) and by
    WeasyPrint (the baseline) in this run: median and p90 ms per PDF, and the ratio.
 2. End to end: N invoices issued through the real services (rules, gapless number, snapshot,
-   order, invoice, document row, email queued) and each rendered, stored (fsync'd) and chained,
-   on SQLite and on PostgreSQL, with 1 and 2 processes: invoices per second.
+   order, invoice, document row, email queued), rendered, stored (fsync'd) and chained, on
+   SQLite and on PostgreSQL: invoices per second. The documents are stored as the worker's
+   tasks store them (claimed, rendered and chained in batches; here the issuing processes
+   also do the worker's part, as on a 2-core machine running both), with 1 and 2 processes;
+   the baseline is storing each document alone right after its invoice (what the worker did
+   before batches, and what a download still does), with 2 processes. The task queue itself
+   (django-tasks rows) is not part of the figure: tasks are called directly.
 Peak memory is the process's maximum resident set size. Bench databases are created and
 dropped by the script (SQLite in a temp dir, PostgreSQL database ``remit_bench``, or
 ``$BENCH_POSTGRES_DATABASE``).
@@ -14,9 +19,9 @@ dropped by the script (SQLite in a temp dir, PostgreSQL database ``remit_bench``
     .venv/bin/python bench/documents.py --queries [--invoices 200]
 
 instead measures the cost of one invoice in a single process on each database: the SQL
-statements it sends (listed for one invoice, counted over all), and the CPU milliseconds per
-invoice of the issuing process and, on PostgreSQL, of its server process (read from /proc when
-the server runs on this machine).
+statements it sends (listed for one invoice stored alone, counted over all, stored alone and in
+worker batches), and the CPU milliseconds per invoice of the issuing process and, on
+PostgreSQL, of its server process (read from /proc when the server runs on this machine).
 """
 
 from __future__ import annotations

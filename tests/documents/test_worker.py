@@ -163,7 +163,7 @@ def test_a_worker_killed_while_writing_the_pdf_leaves_work_that_a_restart_comple
     assert (document.file_name, document.sha256) == ("", "")
     folder = media_root / "documents" / str(account.pk)
     final = folder / f"{document.pk}.pdf"
-    # A crashed attempt's leftover; the product's own temporary names add a random suffix.
+    # A crashed attempt's leftover, under the temporary name the product writes to.
     partial = folder / f".partial-{final.name}"
     assert not final.exists()
     assert partial.stat().st_size == int(rendered_size) // 2

@@ -25,6 +25,7 @@ from remit.documents.services import archive
 from remit.documents.services.archive import document_open, document_store
 from remit.documents.services.bulk import CSV_HEADER, documents_csv_stream, documents_zip_stream
 from tests.billing.helpers import buy_credits_by_invoice, pay_invoice
+from tests.documents.helpers_pdf import pdf_text
 from tests.factories import AccountFactory, BillingProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -255,7 +256,7 @@ def test_the_csv_has_the_header_and_one_row_per_document(history):
     }
     receipt = _row(rows, d["june"].number, "receipt")
     assert receipt["revision"] == ""
-    assert receipt["issue_date"] == "2025-06-15"  # the invoice's
+    assert receipt["issue_date"] == "2026-01-02"  # the payment's, not the invoice's (2025-06-15)
     assert receipt["status"] == "paid"
     assert receipt["related_invoice"] == d["june"].number
     assert receipt["paid_at"] == history.payments["june"].received_at.isoformat()
@@ -277,6 +278,30 @@ def test_the_csv_has_the_header_and_one_row_per_document(history):
     assert _csv_rows(history.account, date(2024, 1, 1), date(2024, 12, 31)) == []
     other_rows = _csv_rows(history.other, date(2026, 1, 1), date(2026, 12, 31))
     assert [(r[0], r[1]) for r in other_rows] == [("invoice", d["other"].number)]
+
+
+def test_a_receipt_row_is_dated_the_local_day_the_payment_arrived(catalogue, settings):
+    # Given a payment that arrives on 31 January in UTC but on 1 February in Tokyo
+    settings.TIME_ZONE = "Asia/Tokyo"
+    account = _account()
+    with _at("2026-01-20 10:00"):
+        invoice = buy_credits_by_invoice(account, credits=100)
+    with _at("2026-01-31 20:30"):
+        payment = pay_invoice(invoice)
+    _store_pending()
+    receipt = Document.objects.get(payment=payment)
+
+    # Then its CSV row is dated 1 February, the day its PDF says it was paid
+    [row] = _csv_rows(account, date(2026, 2, 1), date(2026, 2, 28))
+    assert dict(zip(CSV_HEADER, row, strict=True))["issue_date"] == "2026-02-01"
+    assert row[:2] == ["receipt", invoice.number]
+    assert row[CSV_HEADER.index("paid_at")] == "2026-01-31T20:30:00+00:00"
+    assert "February 1, 2026" in pdf_text(document_open(receipt))
+    # and it is in February's period, not January's (which has only the invoice).
+    january = _csv_rows(account, date(2026, 1, 1), date(2026, 1, 31))
+    assert [(r[0], r[4]) for r in january] == [("invoice", "2026-01-20")]
+    one_day = _zip_contents(account, date(2026, 2, 1), date(2026, 2, 1))
+    assert list(one_day) == [f"receipts/{receipt.download_name}"]
 
 
 def test_csv_amounts_are_plain_decimal_strings_in_the_currency_exponent(catalogue):

@@ -31,6 +31,7 @@ from remit.documents.models import Document
 from remit.documents.services import rendering
 from remit.documents.services.archive import archive_verify, document_open, document_store
 from remit.documents.services.rendering import (
+    CURRENT_TEMPLATE_VERSION,
     document_render,
     document_render_data,
     render_pdf,
@@ -405,11 +406,17 @@ def test_every_stored_document_re_renders_to_the_same_bytes(account, monkeypatch
 def test_two_renders_of_the_same_data_are_identical(account):
     document = _invoice_document(buy_credits_by_invoice(account))
     data = document_render_data(document)
-    first = render_pdf(template_version="1", data=data, timestamp=document.render_timestamp)
-    second = render_pdf(template_version="1", data=data, timestamp=document.render_timestamp)
+    first = render_pdf(
+        template_version=CURRENT_TEMPLATE_VERSION, data=data, timestamp=document.render_timestamp
+    )
+    second = render_pdf(
+        template_version=CURRENT_TEMPLATE_VERSION, data=data, timestamp=document.render_timestamp
+    )
     assert first == second
     later = render_pdf(
-        template_version="1", data=data, timestamp=document.render_timestamp + timedelta(seconds=1)
+        template_version=CURRENT_TEMPLATE_VERSION,
+        data=data,
+        timestamp=document.render_timestamp + timedelta(seconds=1),
     )
     assert later != first  # the timestamp is the only clock the PDF carries
 
@@ -456,7 +463,9 @@ def _hostile_data(document: Document) -> dict[str, Any]:
 def test_markup_and_html_in_user_fields_are_printed_literally(account):
     document = _invoice_document(buy_credits_by_invoice(account))
     data = _hostile_data(document)
-    pdf = render_pdf(template_version="1", data=data, timestamp=document.render_timestamp)
+    pdf = render_pdf(
+        template_version=CURRENT_TEMPLATE_VERSION, data=data, timestamp=document.render_timestamp
+    )
     text = normalise(pdf_text(pdf))
 
     for sample in MARKUP:
@@ -474,7 +483,9 @@ def test_markup_and_html_in_user_fields_are_printed_literally(account):
 def test_right_to_left_text_is_extracted(account):
     document = _invoice_document(buy_credits_by_invoice(account))
     pdf = render_pdf(
-        template_version="1", data=_hostile_data(document), timestamp=document.render_timestamp
+        template_version=CURRENT_TEMPLATE_VERSION,
+        data=_hostile_data(document),
+        timestamp=document.render_timestamp,
     )
     text = pdf_text(pdf)
     # Description, buyer lines and notes; pdftotext keeps the logical order of each RTL run.
@@ -516,7 +527,9 @@ def test_harmless_control_characters_do_not_break_rendering(account, character):
     data["buyer"]["name"] = f"Before{character}After"
     data["lines"][0]["description"] = f"Left{character}Right"
     data["notes"] = f"Start{character}End"
-    pdf = render_pdf(template_version="1", data=data, timestamp=document.render_timestamp)
+    pdf = render_pdf(
+        template_version=CURRENT_TEMPLATE_VERSION, data=data, timestamp=document.render_timestamp
+    )
     text = pdf_text(pdf)
     for first, second in (("Before", "After"), ("Left", "Right"), ("Start", "End")):
         assert first in text
@@ -528,7 +541,9 @@ def test_control_characters_without_glyphs_do_not_break_rendering(account, chara
     document = _invoice_document(buy_credits_by_invoice(account))
     data = document_render_data(document)
     data["notes"] = f"red{character}text"
-    pdf = render_pdf(template_version="1", data=data, timestamp=document.render_timestamp)
+    pdf = render_pdf(
+        template_version=CURRENT_TEMPLATE_VERSION, data=data, timestamp=document.render_timestamp
+    )
     assert "red" in pdf_text(pdf)
 
 
@@ -573,7 +588,9 @@ def test_two_hundred_lines_paginate_with_a_repeated_table_header(catalogue, lang
         dict(line, position=str(n), description=f"Service item L{n:03d} monthly")
         for n in range(1, LINE_COUNT + 1)
     ]
-    pdf = render_pdf(template_version="1", data=data, timestamp=document.render_timestamp)
+    pdf = render_pdf(
+        template_version=CURRENT_TEMPLATE_VERSION, data=data, timestamp=document.render_timestamp
+    )
 
     pages = pdf_pages(pdf)
     assert pages > 1

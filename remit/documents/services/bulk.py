@@ -12,12 +12,13 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from remit.billing.models import Account, CreditNote, Invoice
 from remit.core.money import minor_to_decimal_string
 from remit.documents.models import Document
 from remit.documents.selectors import document_list_for_period, document_po_number
-from remit.documents.services.archive import document_store
+from remit.documents.services.archive import documents_store
 
 CHUNK_SIZE = 64 * 1024
 # Cells starting with these are formulas to a spreadsheet (CSV injection).
@@ -63,11 +64,7 @@ def documents_store_pending(*, account: Account, start: date, end: date) -> int:
     pending = document_list_for_period(
         account=account, start=start, end=end, status=Document.Status.PENDING
     ).values_list("pk", flat=True)
-    stored = 0
-    for document_id in list(pending):
-        document_store(document_id=document_id)
-        stored += 1
-    return stored
+    return documents_store(document_ids=list(pending), raise_errors=True)
 
 
 def documents_zip_stream(*, account: Account, start: date, end: date) -> Iterator[bytes]:
@@ -104,7 +101,8 @@ class _Echo:
 
 # One row per document. To total a period: invoice rows with latest_revision "yes" (earlier
 # revisions repeat the same amounts) plus credit-note rows, whose amounts are negative; receipt
-# rows carry the payment received, not a new charge.
+# rows carry the payment received, not a new charge, and are dated (issue_date) the day it
+# arrived.
 CSV_HEADER = (
     "type", "number", "revision", "latest_revision", "issue_date", "due_date", "status",
     "currency", "subtotal", "tax", "total", "po_number", "buyer", "buyer_tax_id",
@@ -132,6 +130,7 @@ def _csv_row(document: Document) -> list[str]:
         source = document.credit_note
         related, due, status = source.invoice.number, "", "issued"
         paid_at = ""
+        issue_date = source.issue_date
     else:
         invoice = document.invoice
         assert invoice is not None
@@ -139,8 +138,12 @@ def _csv_row(document: Document) -> list[str]:
         related = invoice.number if document.kind == Document.Kind.RECEIPT else ""
         due, status = invoice.due_date.isoformat(), invoice.status
         paid_at = invoice.paid_at.isoformat() if invoice.paid_at else ""
+        issue_date = invoice.issue_date
         if document.kind == Document.Kind.RECEIPT and document.payment is not None:
             paid_at = document.payment.received_at.isoformat()
+            # A receipt's date is the day the payment arrived, in local time: the date its PDF
+            # shows and the one document_list_for_period puts it in a period by.
+            issue_date = timezone.localtime(document.payment.received_at).date()
         if document.kind == Document.Kind.INVOICE:
             latest = "yes" if document.invoice_revision == invoice.revision else "no"
     return [
@@ -148,7 +151,7 @@ def _csv_row(document: Document) -> list[str]:
         document.number,
         str(document.invoice_revision or ""),
         latest,
-        source.issue_date.isoformat(),
+        issue_date.isoformat(),
         due,
         status,
         source.currency,

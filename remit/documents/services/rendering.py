@@ -34,7 +34,12 @@ from remit.core.i18n import (
 from remit.documents.models import Document
 from remit.documents.selectors import document_invoice_revision
 
-CURRENT_TEMPLATE_VERSION = "1"
+# New documents are rendered with this set; an issued one always with its own (Document.
+# template_version). v2: synthetic bold for CJK text (the CJK font has no bold face), and
+# Japanese and Chinese addresses in their own order on documents in that language.
+CURRENT_TEMPLATE_VERSION = "2"
+# The first set that prints Japanese and Chinese parties' addresses in local order.
+LOCAL_ADDRESS_ORDER_SINCE = 2
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "templates" / "typst"
 PDF_STANDARD: Literal["a-3b"] = "a-3b"
 
@@ -173,7 +178,40 @@ def _country_name(code: str, language: str) -> str:
     return str(territories.get(code, code))
 
 
-def _address_lines(party: dict[str, Any], language: str) -> list[str]:
+AddressOrder = Literal["western", "japanese", "chinese"]
+
+
+def _address_order(party: dict[str, Any], language: str, *, template_version: str) -> AddressOrder:
+    """How a party's address is written: in local order when the document is in the language
+    of the party's country (a Japanese company on a Japanese document), else Western."""
+    if int(template_version) >= LOCAL_ADDRESS_ORDER_SINCE:
+        country = party.get("country")
+        if country == "JP" and language == "ja":
+            return "japanese"
+        if country == "CN" and language == "zh-hans":
+            return "chinese"
+    return "western"
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in {"W", "F"}
+
+
+def _address_run(*parts: str) -> str:
+    """Parts of an East Asian address as one run: CJK parts are written without spaces
+    (東京都千代田区丸の内), a space stays only next to Latin letters or digits
+    (Tokyo Chiyoda-ku)."""
+    text = ""
+    for part in (part.strip() for part in parts):
+        if not part:
+            continue
+        if text and not (_is_wide(text[-1]) and _is_wide(part[0])):
+            text += " "
+        text += part
+    return text
+
+
+def _western_address_lines(party: dict[str, Any], language: str) -> list[str]:
     city_line = " ".join(
         part for part in (party.get("postal_code", ""), party.get("city", "")) if part
     )
@@ -194,16 +232,55 @@ def _address_lines(party: dict[str, Any], language: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _seller_block(seller: dict[str, Any], language: str) -> dict[str, Any]:
-    lines = _address_lines(seller, language)
+def _address_lines(
+    party: dict[str, Any], language: str, *, template_version: str, domestic: bool
+) -> list[str]:
+    """The address as printed. ``domestic``: seller and buyer are in the same country; local
+    order then leaves the country out, as Japanese and Chinese domestic invoices do (Western
+    order always names it, as v1 did)."""
+    order = _address_order(party, language, template_version=template_version)
+    if order == "western":
+        return _western_address_lines(party, language)
+    postal_code = party.get("postal_code", "")
+    region_to_street = (
+        party.get("region", ""),
+        party.get("city", ""),
+        party.get("address_line1", ""),
+    )
+    country = "" if domestic else _country_name(party["country"], language)
+    if order == "japanese":
+        # 〒 postal code; prefecture, city and street as one run; the building on its own
+        # line; a foreign document names the country last, under the address.
+        lines = [
+            f"〒{postal_code}" if postal_code else "",
+            _address_run(*region_to_street),
+            party.get("address_line2", ""),
+            country,
+        ]
+    else:
+        # Postal code first, then biggest to smallest: country, province, city, street.
+        lines = [
+            postal_code,
+            _address_run(country, *region_to_street),
+            party.get("address_line2", ""),
+        ]
+    return [line for line in lines if line]
+
+
+def _seller_block(
+    seller: dict[str, Any], language: str, *, template_version: str, domestic: bool
+) -> dict[str, Any]:
+    lines = _address_lines(seller, language, template_version=template_version, domestic=domestic)
     if seller.get("tax_id"):
         lines.append(f"{label('tax_id', language)}: {seller['tax_id']}")
     lines += [seller[key] for key in ("email", "phone", "website") if seller.get(key)]
     return {"name": seller.get("legal_name", ""), "lines": lines}
 
 
-def _buyer_block(buyer: dict[str, Any], language: str) -> dict[str, Any]:
-    lines = _address_lines(buyer, language)
+def _buyer_block(
+    buyer: dict[str, Any], language: str, *, template_version: str, domestic: bool
+) -> dict[str, Any]:
+    lines = _address_lines(buyer, language, template_version=template_version, domestic=domestic)
     if buyer.get("tax_id"):
         lines.append(f"{label('tax_id', language)}: {buyer['tax_id']}")
     return {"name": buyer.get("legal_name", ""), "lines": lines}
@@ -217,8 +294,17 @@ def support_line(seller: dict[str, Any], language: str) -> str:
     return label("questions", language, contact=contact) if contact else ""
 
 
-def _footer(seller: dict[str, Any], language: str) -> tuple[str, str]:
-    parts = [seller.get("legal_name", ""), ", ".join(_address_lines(seller, language))]
+def _footer(
+    seller: dict[str, Any], language: str, *, template_version: str, domestic: bool
+) -> tuple[str, str]:
+    lines = _address_lines(seller, language, template_version=template_version, domestic=domestic)
+    # Japanese and Chinese addresses have no commas between their parts.
+    separator = (
+        ", "
+        if _address_order(seller, language, template_version=template_version) == "western"
+        else " "
+    )
+    parts = [seller.get("legal_name", ""), separator.join(lines)]
     if seller.get("tax_id"):
         parts.append(f"{label('tax_id', language)} {seller['tax_id']}")
     return " · ".join(part for part in parts if part), support_line(seller, language)
@@ -314,13 +400,15 @@ def payment_instructions(invoice: Invoice, language: str) -> dict[str, Any]:
 
 def _base(document: Document, seller: dict[str, Any], buyer: dict[str, Any]) -> dict[str, Any]:
     language = normalise_language(document.language)
-    footer, support = _footer(seller, language)
+    version = document.template_version
+    domestic = bool(seller.get("country")) and seller.get("country") == buyer.get("country")
+    footer, support = _footer(seller, language, template_version=version, domestic=domestic)
     return {
         "lang": TYPST_LANGUAGES[language],
         "number": document.number,
-        "seller": _seller_block(seller, language),
+        "seller": _seller_block(seller, language, template_version=version, domestic=domestic),
         "buyer_label": label("bill_to", language),
-        "buyer": _buyer_block(buyer, language),
+        "buyer": _buyer_block(buyer, language, template_version=version, domestic=domestic),
         "footer": footer,
         "support": support,
         "page_label": label("page", language),

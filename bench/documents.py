@@ -145,10 +145,14 @@ def _worker(
     threads do not survive fork, so every process builds its own), waits for the others, then
     issues ``count`` invoices and reports when it started and finished."""
     _setup(database_url, media)
-    from remit.documents.services.rendering import covered_codepoints, render_pdf
+    from remit.documents.services.rendering import (
+        CURRENT_TEMPLATE_VERSION,
+        covered_codepoints,
+        render_pdf,
+    )
 
     covered_codepoints()
-    render_pdf(template_version="1", data=_WARM_DATA, timestamp=_WARM_TIME)
+    render_pdf(template_version=CURRENT_TEMPLATE_VERSION, data=_WARM_DATA, timestamp=_WARM_TIME)
     barrier.wait()
     start = time.perf_counter()
     _issue(account_ids, count, store=store)
@@ -210,7 +214,11 @@ def _render_only(samples: int) -> None:
     from django.template import Context, Template
 
     from remit.documents.models import Document
-    from remit.documents.services.rendering import document_render_data, render_pdf
+    from remit.documents.services.rendering import (
+        CURRENT_TEMPLATE_VERSION,
+        document_render_data,
+        render_pdf,
+    )
 
     document = Document.objects.get()
     data = document_render_data(document)
@@ -230,7 +238,11 @@ def _render_only(samples: int) -> None:
         }
 
     def typst_once() -> bytes:
-        return render_pdf(template_version="1", data=varied(), timestamp=document.render_timestamp)
+        return render_pdf(
+            template_version=CURRENT_TEMPLATE_VERSION,
+            data=varied(),
+            timestamp=document.render_timestamp,
+        )
 
     def weasyprint_once() -> bytes:
         import weasyprint
@@ -319,10 +331,14 @@ def _queries_child(engine: str, invoices: int) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from remit.documents.services.rendering import covered_codepoints, render_pdf
+    from remit.documents.services.rendering import (
+        CURRENT_TEMPLATE_VERSION,
+        covered_codepoints,
+        render_pdf,
+    )
 
     covered_codepoints()
-    render_pdf(template_version="1", data=_WARM_DATA, timestamp=_WARM_TIME)
+    render_pdf(template_version=CURRENT_TEMPLATE_VERSION, data=_WARM_DATA, timestamp=_WARM_TIME)
     _issue(account_ids, 5)  # warm: first numbers of each series, caches, compiled template
     with CaptureQueriesContext(connection) as one:
         _issue(account_ids[:1], 1, store="single")

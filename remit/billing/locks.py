@@ -19,14 +19,9 @@ def _require_transaction() -> None:
         raise RuntimeError("Row locks are only meaningful inside transaction.atomic()")
 
 
-def account_lock(account_id: int, *, with_billing_profile: bool = False) -> Account:
-    """The locked account; ``with_billing_profile`` also reads its billing profile (if any) in
-    the same query, unlocked: ``account.billing_profile`` then costs nothing."""
+def account_lock(account_id: int) -> Account:
     _require_transaction()
-    accounts = Account.objects.select_for_update(of=("self",))
-    if with_billing_profile:
-        accounts = accounts.select_related("billing_profile")
-    return accounts.get(pk=account_id)
+    return Account.objects.select_for_update().get(pk=account_id)
 
 
 def order_lock(order_id: int) -> Order:

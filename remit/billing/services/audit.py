@@ -55,20 +55,23 @@ def audit_batch() -> Iterator[None]:
     """Write the audit events recorded in the block together when it ends: one insert, and
     one read of the webhook endpoints (issuing an invoice records two events).
 
-    Use inside the transaction of the changes, around code that does not roll back to a
-    savepoint and carry on (the events of the undone part would still be written). If the
-    block raises, nothing is written. Nested blocks write with the outermost one.
+    Use inside the transaction of the changes. If the block raises, nothing is written; a nested
+    block hands its events to the outer one when it ends normally. Code inside that rolls back
+    a savepoint and carries on must wrap the undone part in its own ``audit_batch``.
     """
-    if _batch.get() is not None:
-        yield
-        return
+    outer = _batch.get()
     events: list[AuditEvent] = []
     token = _batch.set(events)
     try:
         yield
     finally:
         _batch.reset(token)
-    _audit_write(events)
+    # Only a block that ends normally passes its events on: a nested block that raised (and
+    # whose savepoint was rolled back) leaves nothing behind even if the outer one carries on.
+    if outer is not None:
+        outer.extend(events)
+    else:
+        _audit_write(events)
 
 
 def _audit_write(events: list[AuditEvent]) -> None:

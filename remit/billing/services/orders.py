@@ -140,7 +140,7 @@ def order_place(
     )
     by_invoice = payment_method == Order.PaymentMethod.INVOICE
     with transaction.atomic(), audit_batch():
-        account = account_lock(account.pk, with_billing_profile=True)
+        account = account_lock(account.pk)
         if key is not None:
             replayed = Order.objects.filter(account=account, idempotency_key=key).first()
             if replayed is not None:
@@ -154,10 +154,9 @@ def order_place(
                 account=account, data=cleaned_profile, actor=actor
             )
         else:
-            try:
-                profile = account.billing_profile
-            except BillingProfile.DoesNotExist:
-                profile = None
+            # Read after the lock, never in the locking statement: on PostgreSQL a statement
+            # that waited for the lock would see the profile as it was before the wait.
+            profile = BillingProfile.objects.filter(account=account).first()
         if by_invoice:
             if profile is None:
                 raise BillingProfileRequired("A billing address is required to create an invoice.")

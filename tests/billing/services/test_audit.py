@@ -87,3 +87,20 @@ def test_issuing_an_invoice_writes_its_two_events_reading_the_endpoints_once(acc
         "order.created",
         "invoice.issued",
     ]
+
+
+def test_a_nested_batch_that_raises_leaves_no_events_when_the_outer_one_carries_on(account):
+    with transaction.atomic(), audit_batch():
+        kept = _record(account, "account.updated")
+        try:
+            with transaction.atomic(), audit_batch():
+                _record(account, "invoice.issued")
+                raise RuntimeError("undone")
+        except RuntimeError:
+            pass
+        also_kept = _record(account, "order.created")
+
+    assert list(AuditEvent.objects.order_by("pk").values_list("pk", "action")) == [
+        (kept.pk, "account.updated"),
+        (also_kept.pk, "order.created"),
+    ]

@@ -325,3 +325,52 @@ def _invoice_payment_round(round_number: int) -> None:
     assert order.status == Order.Status.PAID
     assert credit_balance(account=account).balance == 100
     assert credit_balance(account=account).pending == 0
+
+
+@pytest.mark.usefixtures("catalogue_committed")
+def test_an_order_placed_while_the_billing_profile_changes_is_invoiced_to_the_new_profile():
+    """The profile is read after the account lock is granted: an order that waited for a
+    profile change to commit invoices the new name, not the one from before the wait."""
+    import threading
+    import time
+
+    from remit.billing.locks import account_lock
+    from remit.billing.models import BillingProfile
+
+    account = _account_with_profile()
+    BillingProfile.objects.filter(account=account).update(legal_name="Old Name Ltd")
+    locked = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def change_profile() -> None:
+        try:
+            with transaction.atomic():
+                account_lock(account.pk)
+                BillingProfile.objects.filter(account=account).update(legal_name="New Name Ltd")
+                locked.set()
+                time.sleep(1.0)  # the order below starts and waits for the account lock
+        finally:
+            connection.close()
+
+    def place_order() -> None:
+        try:
+            assert locked.wait(30)
+            order = order_place(
+                account=account,
+                actor=Actor.system(),
+                kind=Order.Kind.CREDITS,
+                payment_method=Order.PaymentMethod.INVOICE,
+                credits=100,
+            )
+            outcome["buyer"] = Invoice.objects.get(order=order).buyer["legal_name"]
+        except Exception as error:  # reported below
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=change_profile), threading.Thread(target=place_order)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcome == {"buyer": "New Name Ltd"}

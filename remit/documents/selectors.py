@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 
@@ -23,6 +23,13 @@ def document_list_for_period(
         )
         .select_related("invoice", "credit_note__invoice", "payment")
         .order_by("created_at", "id")
+    )
+
+
+def document_list_claimable(*, now: datetime) -> QuerySet[Document]:
+    """Pending documents no worker's claim holds at ``now`` (none, or lapsed)."""
+    return Document.objects.filter(status=Document.Status.PENDING).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
 
 

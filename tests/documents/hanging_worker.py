@@ -3,8 +3,8 @@
 Run as ``python -m tests.documents.hanging_worker <marker-dir>`` from the project folder, with
 the environment of a real worker. It runs ``remit_worker`` with two changes:
 
-* rendering a document renders the real PDF, writes its first half to the temporary file the
-  product writes to (``.partial-<name>`` next to the final file), writes
+* rendering a document renders the real PDF, writes its first half to a temporary file as the
+  product names them (in ``documents/.partial/``), writes
   ``<marker-dir>/rendering`` and then blocks forever: the state of a worker that dies in the
   middle of writing the file;
 * ``<marker-dir>/swept`` appears when a recovery sweep has finished, so a test can wait until
@@ -36,7 +36,6 @@ def main(marker_dir: Path) -> None:
 
     django.setup()
 
-    from django.core.files.storage import default_storage
     from django.core.management import call_command
 
     from remit.documents.management.commands import remit_worker
@@ -47,16 +46,15 @@ def main(marker_dir: Path) -> None:
 
     def hanging_render(document: Any) -> bytes:
         content = real_render(document)
-        final = Path(default_storage.path(archive._storage_name(document)))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        partial = final.with_name(f".partial-{final.name}")
+        partial = Path(archive.temporary_file_path(archive._storage_name(document)))
+        partial.parent.mkdir(parents=True, exist_ok=True)
         with open(partial, "wb") as stream:
             stream.write(content[: len(content) // 2])
             stream.flush()
             os.fsync(stream.fileno())
         _write_marker(
             marker_dir / "rendering",
-            f"{document.pk} {len(content)} {hashlib.sha256(content).hexdigest()}",
+            f"{document.pk} {len(content)} {hashlib.sha256(content).hexdigest()} {partial}",
         )
         while True:  # wait here until killed
             time.sleep(3600)

@@ -178,8 +178,10 @@ def test_a_document_that_cannot_render_stays_pending_and_the_rest_of_its_batch_i
 
 
 @pytest.mark.django_db
-def test_storing_syncs_the_folder_so_the_new_file_name_survives_a_power_cut(account, monkeypatch):
-    (document,) = _pending(account, 1)
+def test_storing_syncs_the_folders_so_the_files_and_new_folders_survive_a_power_cut(
+    account, monkeypatch
+):
+    first, second = _pending(account, 2)
     synced_folders: list[str] = []
     real_fsync = os.fsync
 
@@ -190,12 +192,86 @@ def test_storing_syncs_the_folder_so_the_new_file_name_survives_a_power_cut(acco
 
     monkeypatch.setattr(archive_services.os, "fsync", fsync)
 
-    stored = document_store(document_id=document.pk)
+    stored = document_store(document_id=first.pk)
+    path = archive_services.default_storage.path(stored.file_name)
+    folder = os.path.dirname(os.path.realpath(path))
+    # The account's folder was new: its entry in the documents folder is synced too.
+    assert sorted(synced_folders) == sorted([os.path.dirname(folder), folder])
 
-    folder = os.path.dirname(
-        os.path.realpath(archive_services.default_storage.path(stored.file_name))
-    )
+    synced_folders.clear()
+    document_store(document_id=second.pk)
     assert synced_folders == [folder]
+
+
+@pytest.mark.django_db
+def test_a_document_failing_in_the_store_transaction_does_not_hold_up_its_batch(
+    account, monkeypatch, caplog
+):
+    good, broken, also_good = _pending(account, 3)
+    real_chain = archive_services._chain_stored
+
+    def chain(batch, rendered, names):
+        if any(document.pk == broken.pk for document in batch):
+            raise OSError("disk full")
+        return real_chain(batch, rendered, names)
+
+    monkeypatch.setattr(archive_services, "_chain_stored", chain)
+
+    # The broken document's own task fails (visible in the task's result) after storing the
+    # rest of its batch.
+    with pytest.raises(archive_services.DocumentNotStored):
+        documents_store_queued(document_id=broken.pk)
+
+    statuses = {d.pk: Document.objects.get(pk=d.pk).status for d in (good, broken, also_good)}
+    assert statuses == {good.pk: "stored", broken.pk: "pending", also_good.pk: "stored"}
+    assert f"Storing document {broken.pk} failed" in caplog.text
+    assert archive_verify().intact
+    # No temporary file is left behind by the failed attempts.
+    temporary = archive_services.default_storage.path(archive_services.TEMPORARY_FOLDER)
+    assert os.listdir(temporary) == []
+
+
+@pytest.mark.django_db
+def test_a_lease_that_lapses_mid_render_hands_the_documents_to_the_next_worker_once(
+    account, monkeypatch
+):
+    documents = _pending(account, 3)
+    real_render = archive_services.document_render
+    second_worker: list[int] = []
+    lapsed: list[bool] = []
+
+    def slow_render(document):
+        if not lapsed:
+            lapsed.append(True)
+            # The first worker is so slow that its claim lapses and another worker takes
+            # (and stores) the documents before the first one gets to its transaction.
+            with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+                second_worker.append(documents_store_queued())
+        return real_render(document)
+
+    monkeypatch.setattr(archive_services, "document_render", slow_render)
+
+    assert documents_store_queued() == 0
+    assert second_worker == [3]
+    assert _chain() == [(position, d.pk) for position, d in enumerate(documents, start=1)]
+    assert archive_verify().intact
+
+
+@pytest.mark.django_db
+def test_the_sweep_removes_temporary_files_crashed_writers_left_and_keeps_fresh_ones():
+    folder = archive_services.default_storage.path(archive_services.TEMPORARY_FOLDER)
+    os.makedirs(folder)
+    old = archive_services.temporary_file_path("documents/1/1.pdf")
+    fresh = archive_services.temporary_file_path("documents/1/2.pdf")
+    for path in (old, fresh):
+        with open(path, "wb") as stream:
+            stream.write(b"%PDF-half")
+    an_hour_ago = timezone.now().timestamp() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+
+    assert archive_services.temporary_files_remove(older_than=timedelta(minutes=2)) == 1
+
+    assert os.listdir(folder) == [os.path.basename(fresh)]
 
 
 @pytest.mark.concurrency

@@ -148,7 +148,7 @@ def test_a_worker_killed_while_writing_the_pdf_leaves_work_that_a_restart_comple
         assert email.status == EmailMessage.Status.QUEUED
 
         rendering = _wait_for(markers / "rendering", worker_a, log)
-        rendered_pk, rendered_size, rendered_sha256 = rendering.split()
+        rendered_pk, rendered_size, rendered_sha256, partial_path = rendering.split()
         assert int(rendered_pk) == document.pk
         worker_a.send_signal(signal.SIGKILL)
         assert worker_a.wait(timeout=10) == -signal.SIGKILL
@@ -163,8 +163,9 @@ def test_a_worker_killed_while_writing_the_pdf_leaves_work_that_a_restart_comple
     assert (document.file_name, document.sha256) == ("", "")
     folder = media_root / "documents" / str(account.pk)
     final = folder / f"{document.pk}.pdf"
-    # A crashed attempt's leftover, under the temporary name the product writes to.
-    partial = folder / f".partial-{final.name}"
+    # A crashed attempt's leftover, named as the product names its temporary files.
+    partial = Path(partial_path)
+    assert partial.parent == media_root / "documents" / ".partial"
     assert not final.exists()
     assert partial.stat().st_size == int(rendered_size) // 2
     assert not ArchiveEntry.objects.exists()
@@ -191,7 +192,7 @@ def test_a_worker_killed_while_writing_the_pdf_leaves_work_that_a_restart_comple
     assert hashlib.sha256(content).hexdigest() == document.sha256 == rendered_sha256
     assert document.size_bytes == len(content) == int(rendered_size)
     assert sorted(p.name for p in media_root.rglob("*") if p.is_file()) == [final.name]
-    assert list(media_root.rglob(".partial-*")) == []
+    assert not partial.exists()  # the sweep removed the crashed attempt's leftover
     entry = ArchiveEntry.objects.get()
     assert (entry.position, entry.document_id, entry.document_sha256) == (
         1,

@@ -1,10 +1,13 @@
 """Requesting, rendering, storing and chaining documents (UC4, D2, X3).
 
 ``document_request_*`` run inside the transaction that issues the business document: they write
-a *pending* Document (and its outbox email) and schedule rendering after commit. ``document_store``
-renders once, writes the bytes atomically, and in one short transaction marks the document stored
-and appends it to the hash chain. Everything is idempotent: running it twice, or after a crash,
-stores one file and one chain entry.
+a *pending* Document (and its outbox email) and schedule its task after commit. The task
+(``documents_store_queued``) claims its document and other pending ones, renders them and writes
+their bytes to temporary files outside any lock, then in one short transaction renames the files
+into place, marks the documents stored, schedules their emails and appends them to the hash
+chain. ``document_store`` does the same for one document at once (a download that cannot wait).
+Everything is idempotent: running it twice, or after a crash, stores one file and one chain
+entry per document.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import models, transaction
-from django.db.models import Case, Q, QuerySet, Subquery, Value, When, prefetch_related_objects
+from django.db.models import Case, QuerySet, Subquery, Value, When, prefetch_related_objects
 from django.utils import timezone
 
 from remit.billing.locks import document_counter_increment
 from remit.billing.models import BillingProfile, CreditNote, DocumentCounter, Invoice, Payment
 from remit.documents.models import ArchiveEntry, Document, EmailMessage
+from remit.documents.selectors import document_list_claimable
 from remit.documents.services.rendering import CURRENT_TEMPLATE_VERSION, document_render
 
 CHAIN_SERIES = "archive"
@@ -120,49 +124,111 @@ def _storage_name(document: Document) -> str:
     return f"documents/{document.account_id}/{document.pk}.pdf"
 
 
-def _files_write(contents: dict[str, bytes]) -> dict[str, str]:
-    """Write each ``name: content``; a crash leaves either no file or the whole file. Returns
-    the name each was stored under.
+# Where files are written before they are renamed into place (filesystem storage): one folder,
+# so the sweep that removes crashed attempts' leftovers lists only it, never the archive.
+TEMPORARY_FOLDER = "documents/.partial"
 
-    Called only by the worker holding the documents' row locks, so no one else writes these
-    names at the same time. On the filesystem the bytes go to ``.partial-<name>`` next to the
-    final file (a crashed attempt's leftover is overwritten by the next one), are fsync'd and
-    renamed into place; each folder is fsync'd once at the end, so the renames survive a power
-    cut. Object stores (S3) write objects atomically by themselves.
+
+def _fsync_folder(folder: str) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _folders_make(folder: str) -> set[str]:
+    """Make ``folder`` (and missing parents); returns the folders to fsync so that the files
+    renamed into it, and every folder just created, survive a power cut: ``folder`` and the
+    parent of each folder created."""
+    missing = []
+    current = folder
+    while not os.path.isdir(current):
+        missing.append(current)
+        current = os.path.dirname(current)
+    os.makedirs(folder, exist_ok=True)
+    return {folder} | {os.path.dirname(created) for created in missing}
+
+
+def temporary_file_path(name: str) -> str:
+    """A fresh path to write ``name``'s bytes to before they are renamed into place: unique,
+    so two writers (a download and a worker whose claim lapsed) never share one."""
+    base = name.replace("/", "_")
+    return os.path.join(default_storage.path(TEMPORARY_FOLDER), f"{base}-{uuid.uuid4().hex}")
+
+
+class _Files:
+    """Storing files so that a crash leaves either no file or the whole file.
+
+    On the filesystem the bytes are written and fsync'd to unique temporary files *before* the
+    documents' rows are locked (:meth:`prepare`); under the locks they are only renamed into
+    place and their folders fsync'd, so the renames survive a power cut (:meth:`commit`).
+    Whatever was not renamed is removed (:meth:`discard`); a crash's leftovers are removed by
+    the recovery sweep. Object stores (S3) write objects atomically: :meth:`commit` saves them.
     """
-    storage = default_storage
-    stored: dict[str, str] = {}
-    if not isinstance(storage, FileSystemStorage):
-        for name, content in contents.items():
-            if storage.exists(name):
-                storage.delete(name)
-            stored[name] = storage.save(name, ContentFile(content))
-        return stored
-    folders: set[str] = set()
-    for name, content in contents.items():
-        path = storage.path(name)
-        folder, base = os.path.split(path)
-        if folder not in folders:
-            os.makedirs(folder, exist_ok=True)
-            folders.add(folder)
-        temporary = os.path.join(folder, f".partial-{base}")
-        try:
-            with open(temporary, "wb") as stream:
+
+    def __init__(self, contents: dict[str, bytes]) -> None:
+        self.contents = contents
+        self.on_filesystem = isinstance(default_storage, FileSystemStorage)
+        self.temporary: dict[str, str] = {}
+
+    def prepare(self) -> None:
+        if not self.on_filesystem:
+            return
+        os.makedirs(default_storage.path(TEMPORARY_FOLDER), exist_ok=True)
+        for name, content in self.contents.items():
+            path = temporary_file_path(name)
+            self.temporary[name] = path
+            with open(path, "wb") as stream:
                 stream.write(content)
                 stream.flush()
                 os.fsync(stream.fileno())
-            os.replace(temporary, path)
-        finally:
+
+    def commit(self, names: list[str]) -> dict[str, str]:
+        """Put ``names`` in place; returns the name each was stored under."""
+        if not self.on_filesystem:
+            stored = {}
+            for name in names:
+                if default_storage.exists(name):
+                    default_storage.delete(name)
+                stored[name] = default_storage.save(name, ContentFile(self.contents[name]))
+            return stored
+        folders: set[str] = set()
+        for name in names:
+            path = default_storage.path(name)
+            folder = os.path.dirname(path)
+            if folder not in folders:
+                folders |= _folders_make(folder)
+            os.replace(self.temporary.pop(name), path)
+        for folder in sorted(folders):
+            _fsync_folder(folder)
+        return {name: name for name in names}
+
+    def discard(self) -> None:
+        for path in self.temporary.values():
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        stored[name] = name
-    for folder in sorted(folders):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-    return stored
+                os.unlink(path)
+        self.temporary.clear()
+
+
+def temporary_files_remove(*, older_than: timedelta) -> int:
+    """Remove temporary files older than ``older_than`` that crashed attempts left behind
+    (the recovery sweep). Returns how many were removed."""
+    if not isinstance(default_storage, FileSystemStorage):
+        return 0
+    folder = default_storage.path(TEMPORARY_FOLDER)
+    cutoff = timezone.now().timestamp() - older_than.total_seconds()
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        with contextlib.suppress(FileNotFoundError):
+            if entry.is_file() and entry.stat().st_mtime <= cutoff:
+                os.unlink(entry.path)
+                removed += 1
+    return removed
 
 
 def document_key_fields(document: Document) -> dict[str, Any]:
@@ -264,121 +330,172 @@ class _Rendered:
     key_fields: dict[str, Any]
 
 
+@dataclass
+class _Outcome:
+    stored: list[Document]
+    failed: dict[int, Exception]  # document id -> what went wrong (logged)
+
+
 def _documents_store(
     documents: list[Document], *, claim_token: str | None, raise_errors: bool
-) -> list[Document]:
-    """Render ``documents`` outside any lock, then in one short transaction: lock those still
-    pending (with ``claim_token``: and still claimed by it), write their files, mark them stored,
-    schedule their emails and append them to the chain in id order. Returns those stored here.
+) -> _Outcome:
+    """Render ``documents`` and write their temporary files outside any lock, then store them
+    together (:func:`_group_store`). Returns those stored here and those that failed.
 
-    A document that fails to render is logged and left pending for the recovery sweep (or
-    raises, with ``raise_errors``); the others are stored. Losing a race is not an error: a
-    document someone else stored meanwhile is skipped, its file left alone.
+    A document that fails (to render, or in the store transaction) is logged and left
+    pending (or raises, with ``raise_errors``); the others are stored: when the group's
+    transaction fails, each document is retried in a transaction of its own. Losing a race is
+    not a failure: a document someone else stored meanwhile is skipped.
     """
+    outcome = _Outcome(stored=[], failed={})
     rendered: dict[int, _Rendered] = {}
     for document in documents:
         try:
             content = document_render(document)
-        except Exception:
+            rendered[document.pk] = _Rendered(
+                content, hashlib.sha256(content).hexdigest(), document_key_fields(document)
+            )
+        except Exception as error:
             if raise_errors:
                 raise
             logger.exception("Rendering document %s failed; it stays pending", document.pk)
-            continue
-        rendered[document.pk] = _Rendered(
-            content, hashlib.sha256(content).hexdigest(), document_key_fields(document)
-        )
-    if not rendered:
+            outcome.failed[document.pk] = error
+    group = [document for document in documents if document.pk in rendered]
+    try:
+        outcome.stored += _group_store(group, rendered, claim_token=claim_token)
+        return outcome
+    except Exception as error:
+        if len(group) == 1:
+            if raise_errors:
+                raise
+            logger.exception("Storing document %s failed; it stays pending", group[0].pk)
+            outcome.failed[group[0].pk] = error
+            return outcome
+        logger.exception("Storing %d documents together failed; one by one now", len(group))
+    for document in group:
+        try:
+            outcome.stored += _group_store([document], rendered, claim_token=claim_token)
+        except Exception as error:
+            if raise_errors:
+                raise
+            logger.exception("Storing document %s failed; it stays pending", document.pk)
+            outcome.failed[document.pk] = error
+    return outcome
+
+
+def _group_store(
+    group: list[Document], rendered: dict[int, _Rendered], *, claim_token: str | None
+) -> list[Document]:
+    """In one short transaction: lock the documents still pending (with ``claim_token``: and
+    still claimed by it), put their files in place, mark them stored, schedule their emails
+    and append them to the chain in id order. Returns those stored."""
+    if not group:
         return []
-    with transaction.atomic():
-        # Locks in id order (no deadlock between two batches); on SQLite the transaction
-        # already holds the database's write lock.
-        still_pending = Document.objects.select_for_update().filter(
-            pk__in=rendered, status=Document.Status.PENDING
-        )
-        if claim_token is not None:
-            still_pending = still_pending.filter(claim_token=claim_token)
-        mine = set(still_pending.order_by("pk").values_list("pk", flat=True))
-        batch = sorted((d for d in documents if d.pk in mine), key=lambda d: d.pk)
-        if not batch:
-            return []
-        names = _files_write({_storage_name(d): rendered[d.pk].content for d in batch})
-        stored_at = timezone.now()
-        for document in batch:
-            document.status = Document.Status.STORED
-            document.file_name = names[_storage_name(document)]
-            document.sha256 = rendered[document.pk].sha256
-            document.size_bytes = len(rendered[document.pk].content)
-            document.stored_at = stored_at
-            document.claim_token, document.claimed_until = "", None
-
-        def per_document(field: str, output_field: models.Field[Any, Any]) -> Case:
-            return Case(
-                *[When(pk=d.pk, then=Value(getattr(d, field))) for d in batch],
-                output_field=output_field,
+    files = _Files({_storage_name(d): rendered[d.pk].content for d in group})
+    try:
+        files.prepare()
+        with transaction.atomic():
+            # Locks in id order (no deadlock between two groups); on SQLite the transaction
+            # already holds the database's write lock.
+            still_pending = Document.objects.select_for_update().filter(
+                pk__in=[d.pk for d in group], status=Document.Status.PENDING
             )
-
-        Document.objects.filter(pk__in=mine).update(
-            status=Document.Status.STORED,
-            stored_at=stored_at,
-            claim_token="",
-            claimed_until=None,
-            file_name=per_document("file_name", models.CharField()),
-            sha256=per_document("sha256", models.CharField()),
-            size_bytes=per_document("size_bytes", models.PositiveIntegerField()),
-        )
-        from remit.documents.services.emails import emails_schedule_for_documents
-
-        # Before taking the chain's counter: every store waits for that lock, so the section
-        # holding it is kept to the counter, the previous entry and the new entries.
-        emails_schedule_for_documents(documents=batch)
-        last = document_counter_increment(series=CHAIN_SERIES, year=0, count=len(batch))
-        first = last - len(batch) + 1
-        previous = (
-            ArchiveEntry.objects.filter(position=first - 1)
-            .values_list("entry_hash", flat=True)
-            .first()
-        )
-        if previous is None and first > 1:
-            raise ArchiveBroken(f"Archive entry #{first - 1} is missing; run the verifier")
-        previous = previous or GENESIS_HASH
-        entries = []
-        for position, document in enumerate(batch, start=first):
-            entry_hash = chain_entry_hash(
-                previous_hash=previous,
-                document_sha256=document.sha256,
-                key_fields=rendered[document.pk].key_fields,
-            )
-            entries.append(
-                ArchiveEntry(
-                    position=position,
-                    document=document,
-                    previous_hash=previous,
-                    document_sha256=document.sha256,
-                    entry_hash=entry_hash,
-                )
-            )
-            previous = entry_hash
-        ArchiveEntry.objects.bulk_create(entries)
+            if claim_token is not None:
+                still_pending = still_pending.filter(claim_token=claim_token)
+            mine = set(still_pending.order_by("pk").values_list("pk", flat=True))
+            batch = sorted((d for d in group if d.pk in mine), key=lambda d: d.pk)
+            if not batch:
+                return []
+            names = files.commit([_storage_name(d) for d in batch])
+            _chain_stored(batch, rendered, names)
+    finally:
+        files.discard()
     return batch
 
 
+def _chain_stored(
+    batch: list[Document], rendered: dict[int, _Rendered], names: dict[str, str]
+) -> None:
+    """Mark ``batch`` stored, schedule its emails and chain it (inside the locks)."""
+    stored_at = timezone.now()
+    for document in batch:
+        document.status = Document.Status.STORED
+        document.file_name = names[_storage_name(document)]
+        document.sha256 = rendered[document.pk].sha256
+        document.size_bytes = len(rendered[document.pk].content)
+        document.stored_at = stored_at
+        document.claim_token, document.claimed_until = "", None
+
+    def per_document(field: str, output_field: models.Field[Any, Any]) -> Case:
+        return Case(
+            *[When(pk=d.pk, then=Value(getattr(d, field))) for d in batch],
+            output_field=output_field,
+        )
+
+    Document.objects.filter(pk__in=[d.pk for d in batch]).update(
+        status=Document.Status.STORED,
+        stored_at=stored_at,
+        claim_token="",
+        claimed_until=None,
+        file_name=per_document("file_name", models.CharField()),
+        sha256=per_document("sha256", models.CharField()),
+        size_bytes=per_document("size_bytes", models.PositiveIntegerField()),
+    )
+    from remit.documents.services.emails import emails_schedule_for_documents
+
+    # Before taking the chain's counter: every store waits for that lock, so the section
+    # holding it is kept to the counter, the previous entry and the new entries.
+    emails_schedule_for_documents(documents=batch)
+    last = document_counter_increment(series=CHAIN_SERIES, year=0, count=len(batch))
+    first = last - len(batch) + 1
+    previous = (
+        ArchiveEntry.objects.filter(position=first - 1).values_list("entry_hash", flat=True).first()
+    )
+    if previous is None and first > 1:
+        raise ArchiveBroken(f"Archive entry #{first - 1} is missing; run the verifier")
+    previous = previous or GENESIS_HASH
+    entries = []
+    for position, document in enumerate(batch, start=first):
+        entry_hash = chain_entry_hash(
+            previous_hash=previous,
+            document_sha256=document.sha256,
+            key_fields=rendered[document.pk].key_fields,
+        )
+        entries.append(
+            ArchiveEntry(
+                position=position,
+                document=document,
+                previous_hash=previous,
+                document_sha256=document.sha256,
+                entry_hash=entry_hash,
+            )
+        )
+        previous = entry_hash
+    ArchiveEntry.objects.bulk_create(entries)
+
+
+class DocumentNotStored(RuntimeError):
+    """The worker could not store its document (logged); it stays pending and claimed until
+    the claim lapses, then a later task or the recovery sweep tries again."""
+
+
 def document_store(*, document_id: int) -> Document:
-    """Render and store one pending document now (a download or export that cannot wait for the
-    worker), whether or not a worker has claimed it; idempotent, safe beside other workers.
-    Returns the stored document."""
+    """Render and store one pending document now (a download that cannot wait for the worker),
+    whether or not a worker has claimed it; idempotent, safe beside other workers. Returns the
+    stored document; raises what made storing it fail."""
     document = _document_with_sources(document_id)
     if document.status == Document.Status.STORED:
         return document
-    if _documents_store([document], claim_token=None, raise_errors=True):
+    if _documents_store([document], claim_token=None, raise_errors=True).stored:
         return document
     return _document_with_sources(document_id)  # stored by someone else meanwhile
 
 
 def documents_store(*, document_ids: Iterable[int], raise_errors: bool) -> int:
     """:func:`document_store` for many documents, :data:`STORE_BATCH` at a time (a year's
-    export, the recovery sweep). Returns how many were stored here. A document that fails to
-    render raises with ``raise_errors`` (an export must not silently miss it); else it is
-    logged and stays pending."""
+    export, the recovery sweep). Returns how many were stored here. A document that fails
+    raises with ``raise_errors`` (an export must not silently miss it); else it is logged,
+    stays pending, and the others are stored."""
     stored = 0
     ids = sorted(set(document_ids))
     for start in range(0, len(ids), STORE_BATCH):
@@ -386,26 +503,26 @@ def documents_store(*, document_ids: Iterable[int], raise_errors: bool) -> int:
         documents = _documents_with_sources(
             Document.objects.filter(pk__in=chunk, status=Document.Status.PENDING)
         )
-        stored += len(_documents_store(documents, claim_token=None, raise_errors=raise_errors))
+        outcome = _documents_store(documents, claim_token=None, raise_errors=raise_errors)
+        stored += len(outcome.stored)
     return stored
 
 
 def documents_store_queued(*, document_id: int | None = None, limit: int = STORE_BATCH) -> int:
     """The worker's task: claim the document (if still pending and unclaimed) and up to
     ``limit`` pending documents in all that no live claim holds, oldest first; render, store and
-    chain them together. Returns how many were stored.
+    chain them together. Returns how many were stored; raises :class:`DocumentNotStored` (after
+    storing the others) if ``document_id`` itself failed, so its task shows the failure.
 
-    At month-end volume a worker's task thus stores the queue in batches (one read of the
+    When documents queue up (month-end), a task thus stores them in batches (one read of the
     sources and one transaction per batch) and the tasks of documents it took find nothing
-    left to do. A claim lapses after :data:`CLAIM_LEASE`, so a crashed worker's documents are
-    taken by a later task or the recovery sweep.
+    left to do. A claim lapses after :data:`CLAIM_LEASE`: a crashed worker's documents, and
+    those that failed, are taken again by a later task or the recovery sweep.
     """
     now = timezone.now()
     token = uuid.uuid4().hex
     claim = {"claim_token": token, "claimed_until": now + CLAIM_LEASE}
-    claimable = Document.objects.filter(status=Document.Status.PENDING).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    )
+    claimable = document_list_claimable(now=now)
     claimed = claimable.filter(pk=document_id).update(**claim) if document_id else 0
     if limit > claimed:
         oldest = claimable.order_by("pk").values("pk")[: limit - claimed]
@@ -413,7 +530,13 @@ def documents_store_queued(*, document_id: int | None = None, limit: int = STORE
     documents = _documents_with_sources(
         Document.objects.filter(claim_token=token, status=Document.Status.PENDING).order_by("pk")
     )
-    return len(_documents_store(documents, claim_token=token, raise_errors=False))
+    outcome = _documents_store(documents, claim_token=token, raise_errors=False)
+    if document_id in outcome.failed:
+        raise DocumentNotStored(
+            f"Document {document_id} could not be stored (see the log); it is tried again "
+            f"after {CLAIM_LEASE}"
+        ) from outcome.failed[document_id]
+    return len(outcome.stored)
 
 
 def document_open(document: Document) -> bytes:

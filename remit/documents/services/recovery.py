@@ -9,7 +9,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from remit.documents.models import Document, EmailMessage
-from remit.documents.services.archive import documents_store
+from remit.documents.selectors import document_list_claimable
+from remit.documents.services.archive import (
+    CLAIM_LEASE,
+    documents_store,
+    temporary_files_remove,
+)
 from remit.documents.services.emails import email_send
 
 logger = logging.getLogger(__name__)
@@ -23,15 +28,20 @@ def documents_recover(*, older_than: timedelta = timedelta(0)) -> dict[str, int]
     """
     now = timezone.now()
     cutoff = now - older_than
-    pending = Document.objects.filter(status=Document.Status.PENDING, created_at__lte=cutoff)
-    if older_than:
-        # Later sweeps leave alone what a live worker has claimed; the first one (at start-up)
-        # cannot tell a live claim from a dead worker's and stores everything (idempotently).
-        pending = pending.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    # Later sweeps leave alone what a live worker has claimed; the first one (at start-up)
+    # cannot tell a live claim from a dead worker's and stores everything (idempotently).
+    pending = (
+        document_list_claimable(now=now)
+        if older_than
+        else Document.objects.filter(status=Document.Status.PENDING)
+    ).filter(created_at__lte=cutoff)
     pending_ids = list(pending.values_list("pk", flat=True))
+    # One document that cannot be stored is logged and skipped; the others, and the emails
+    # below, go on.
     stored = documents_store(document_ids=pending_ids, raise_errors=False)
-    # What is still pending failed to render (logged); what someone else stored is not counted.
     failed = Document.objects.filter(pk__in=pending_ids, status=Document.Status.PENDING).count()
+    # What crashed writers left in the temporary folder; a live writer never takes this long.
+    temporary_files_remove(older_than=min(older_than, CLAIM_LEASE))
     sent = 0
     due = EmailMessage.objects.filter(
         Q(status=EmailMessage.Status.QUEUED) | Q(status=EmailMessage.Status.SENDING),

@@ -308,3 +308,29 @@ def test_parallel_workers_draining_the_queue_store_each_document_once(
     files = [path for path in media_root.rglob("*") if path.is_file()]
     assert len(files) == 24
     assert archive_verify().intact
+
+
+@pytest.mark.django_db
+def test_the_periodic_sweep_leaves_live_claims_alone_and_takes_lapsed_ones(account):
+    from remit.documents.services.recovery import documents_recover
+
+    live, lapsed = _pending(account, 2)
+    now = timezone.now()
+    Document.objects.filter(pk=live.pk).update(
+        claim_token="live-worker", claimed_until=now + timedelta(minutes=4)
+    )
+    Document.objects.filter(pk=lapsed.pk).update(
+        claim_token="dead-worker", claimed_until=now - timedelta(minutes=1)
+    )
+
+    with time_machine.travel(now + timedelta(minutes=3)):
+        found = documents_recover(older_than=timedelta(minutes=2))
+
+    assert (found["documents_stored"], found["failed"]) == (1, 0)
+    live.refresh_from_db()
+    lapsed.refresh_from_db()
+    assert (live.status, lapsed.status) == ("pending", "stored")
+    # At start-up the sweep cannot tell a live claim from a dead worker's: it stores both.
+    assert documents_recover()["documents_stored"] == 1
+    live.refresh_from_db()
+    assert live.status == Document.Status.STORED

@@ -98,3 +98,21 @@ def run_tasks(django_capture_on_commit_callbacks):
             ran += 1
 
     return run
+
+
+@pytest.fixture
+def before_render(monkeypatch):
+    """``before_render(hook)``: storing calls ``hook(document)`` before it renders each
+    document (to fail one, or to make something happen mid-render), then renders it."""
+    from remit.documents.services import archive
+
+    real_render = archive.document_render
+
+    def install(hook):
+        def render(document):
+            hook(document)
+            return real_render(document)
+
+        monkeypatch.setattr(archive, "document_render", render)
+
+    return install

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from remit.documents.models import ArchiveEntry, Document, EmailMessage
-from remit.documents.services import archive as archive_services
 from remit.documents.services import emails as email_services
 from remit.documents.services.archive import archive_verify, document_store
 from remit.documents.services.bulk import documents_csv_stream, documents_zip_stream
@@ -29,20 +28,18 @@ def _pending_document(account) -> Document:
 
 
 @pytest.mark.django_db
-def test_the_sweep_goes_on_past_a_document_that_cannot_render(catalogue, monkeypatch):
+def test_the_sweep_goes_on_past_a_document_that_cannot_render(catalogue, before_render):
     broken_account, other_account = AccountFactory(name="Broken"), AccountFactory()
     BillingProfileFactory(account=broken_account)
     BillingProfileFactory(account=other_account)
     broken = _pending_document(broken_account)
     healthy = _pending_document(other_account)
-    real_render = archive_services.document_render
 
-    def render(document):
+    def fail_broken(document):
         if document.pk == broken.pk:
             raise RuntimeError("disk on fire")
-        return real_render(document)
 
-    monkeypatch.setattr(archive_services, "document_render", render)
+    before_render(fail_broken)
 
     result = documents_recover()
 

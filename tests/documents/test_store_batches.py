@@ -126,20 +126,18 @@ def test_a_live_claim_keeps_other_workers_off_until_it_lapses(account):
 
 @pytest.mark.django_db
 def test_a_download_does_not_wait_for_a_claimed_document_and_the_worker_then_skips_it(
-    account, monkeypatch, media_root
+    account, before_render, media_root
 ):
     first, second = _pending(account, 2)
-    real_render = archive_services.document_render
     downloaded: list[Document] = []
 
-    def render(document):
+    def download_first(document):
         # While the worker renders its batch, a customer downloads the first document.
         if document.pk == first.pk and not downloaded:
             downloaded.append(document)
             document_store(document_id=first.pk)
-        return real_render(document)
 
-    monkeypatch.setattr(archive_services, "document_render", render)
+    before_render(download_first)
 
     assert documents_store_queued(document_id=first.pk) == 1  # only the second is its own
 
@@ -154,17 +152,15 @@ def test_a_download_does_not_wait_for_a_claimed_document_and_the_worker_then_ski
 
 @pytest.mark.django_db
 def test_a_document_that_cannot_render_stays_pending_and_the_rest_of_its_batch_is_stored(
-    account, monkeypatch, caplog
+    account, before_render, caplog
 ):
     good, broken, also_good = _pending(account, 3)
-    real_render = archive_services.document_render
 
-    def render(document):
+    def fail_broken(document):
         if document.pk == broken.pk:
             raise RuntimeError("template bug")
-        return real_render(document)
 
-    monkeypatch.setattr(archive_services, "document_render", render)
+    before_render(fail_broken)
 
     assert documents_store_queued() == 2
 
@@ -233,23 +229,21 @@ def test_a_document_failing_in_the_store_transaction_does_not_hold_up_its_batch(
 
 @pytest.mark.django_db
 def test_a_lease_that_lapses_mid_render_hands_the_documents_to_the_next_worker_once(
-    account, monkeypatch
+    account, before_render
 ):
     documents = _pending(account, 3)
-    real_render = archive_services.document_render
     second_worker: list[int] = []
     lapsed: list[bool] = []
 
-    def slow_render(document):
+    def lapse_and_let_another_worker_in(document):
         if not lapsed:
             lapsed.append(True)
             # The first worker is so slow that its claim lapses and another worker takes
             # (and stores) the documents before the first one gets to its transaction.
             with time_machine.travel(timezone.now() + timedelta(minutes=6)):
                 second_worker.append(documents_store_queued())
-        return real_render(document)
 
-    monkeypatch.setattr(archive_services, "document_render", slow_render)
+    before_render(lapse_and_let_another_worker_in)
 
     assert documents_store_queued() == 0
     assert second_worker == [3]
@@ -277,17 +271,11 @@ def test_the_sweep_removes_temporary_files_crashed_writers_left_and_keeps_fresh_
 @pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_parallel_workers_draining_the_queue_store_each_document_once(
-    account, media_root, monkeypatch
+    account, media_root, before_render
 ):
     documents = _pending(account, 24)
-    real_render = archive_services.document_render
     rendered: list[int] = []
-
-    def render(document):
-        rendered.append(document.pk)  # list.append is atomic across threads
-        return real_render(document)
-
-    monkeypatch.setattr(archive_services, "document_render", render)
+    before_render(lambda document: rendered.append(document.pk))  # atomic across threads
 
     def drain() -> int:
         stored = 0

@@ -360,26 +360,21 @@ def _documents_store(
                 raise
             logger.exception("Rendering document %s failed; it stays pending", document.pk)
             outcome.failed[document.pk] = error
-    group = [document for document in documents if document.pk in rendered]
-    try:
-        outcome.stored += _group_store(group, rendered, claim_token=claim_token)
-        return outcome
-    except Exception as error:
-        if len(group) == 1:
+    # The whole group in one transaction; if that fails, each document in one of its own.
+    attempts = [[document for document in documents if document.pk in rendered]]
+    while attempts:
+        group = attempts.pop()
+        try:
+            outcome.stored += _group_store(group, rendered, claim_token=claim_token)
+        except Exception as error:
+            if len(group) > 1:
+                logger.exception("Storing %d documents together failed; one by one now", len(group))
+                attempts += [[document] for document in reversed(group)]
+                continue
             if raise_errors:
                 raise
             logger.exception("Storing document %s failed; it stays pending", group[0].pk)
             outcome.failed[group[0].pk] = error
-            return outcome
-        logger.exception("Storing %d documents together failed; one by one now", len(group))
-    for document in group:
-        try:
-            outcome.stored += _group_store([document], rendered, claim_token=claim_token)
-        except Exception as error:
-            if raise_errors:
-                raise
-            logger.exception("Storing document %s failed; it stays pending", document.pk)
-            outcome.failed[document.pk] = error
     return outcome
 
 

@@ -3,7 +3,6 @@ consumed once by the User Center to sign that member in."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +16,7 @@ from remit.billing.actors import Actor
 from remit.billing.models import Account, Membership, PortalLink
 from remit.billing.services.audit import audit_record
 from remit.core.errors import PortalLinkInvalid, ValidationFailed
+from remit.core.secrets import secret_digest
 
 DEFAULT_LIFETIME = timedelta(minutes=5)
 MAX_LIFETIME = timedelta(hours=1)
@@ -27,10 +27,6 @@ class CreatedPortalLink:
     link: PortalLink
     # The secret for the URL; shown once, never stored.
     token: str
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def portal_link_create(
@@ -60,7 +56,7 @@ def portal_link_create(
         link = PortalLink.objects.create(
             account=account,
             user_id=user.pk,
-            token_sha256=_digest(token),
+            token_sha256=secret_digest(token),
             next_path=next_path,
             expires_at=timezone.now() + lifetime,
             created_by=actor.label,
@@ -83,7 +79,7 @@ def portal_link_consume(*, token: str) -> PortalLink:
         link = (
             PortalLink.objects.select_for_update()
             .select_related("user", "account")
-            .filter(token_sha256=_digest(token))
+            .filter(token_sha256=secret_digest(token))
             .first()
         )
         now = timezone.now()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from remit.billing.actors import Actor
+from remit.core.secrets import secret_digest
 from remit.core.validation import FieldErrors, clean_text
 from remit.integrations.models import ApiKey
 
@@ -27,10 +27,6 @@ class CreatedApiKey:
     token: str
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def api_key_create(*, name: str, scopes: list[str], actor: Actor) -> CreatedApiKey:
     errors = FieldErrors()
     cleaned = clean_text(errors, "name", name, max_length=100, required=True)
@@ -44,7 +40,7 @@ def api_key_create(*, name: str, scopes: list[str], actor: Actor) -> CreatedApiK
         api_key = ApiKey.objects.create(
             name=cleaned,
             prefix=prefix,
-            secret_sha256=_digest(secret),
+            secret_sha256=secret_digest(secret),
             scopes=sorted(set(scopes)),
             created_by_id=actor.user_id,
         )
@@ -68,7 +64,7 @@ def api_key_authenticate(token: str) -> ApiKey | None:
         return None
     secret = token[len(KEY_PREFIX) + len(prefix) + 1 :]
     api_key = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
-    if api_key is None or not hmac.compare_digest(api_key.secret_sha256, _digest(secret)):
+    if api_key is None or not hmac.compare_digest(api_key.secret_sha256, secret_digest(secret)):
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:

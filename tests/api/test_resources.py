@@ -114,6 +114,13 @@ def test_account_input_errors_are_422_per_field(api, catalogue):
     assert missing.status_code == 422
     assert "name" in missing.json()["details"]["fields"]
     assert api.post("/accounts", "{not json").status_code in (400, 422)
+    # An external id another account has is a field error, not a server error.
+    _account(api, external_id="cust_taken")
+    taken = api.post("/accounts", {"name": "Copy", "external_id": "cust_taken"})
+    assert taken.status_code == 422
+    assert taken.json()["details"]["fields"] == {
+        "external_id": ["Another account has this external id."]
+    }
 
 
 def test_members_billing_profile_and_portal_link(api, catalogue, client):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from remit.billing.actors import Actor
@@ -28,6 +30,53 @@ UNSET: Any = _Unset()
 MAX_UNPAID_INVOICE_LIMIT = 100
 
 
+def _account_fields_clean(errors: FieldErrors, **fields: Any) -> dict[str, Any]:
+    """The cleaned values of the account fields given (``UNSET`` ones are left out): one set
+    of checks for creating and for updating an account."""
+    cleaned: dict[str, Any] = {}
+    if fields.get("name", UNSET) is not UNSET:
+        cleaned["name"] = clean_text(errors, "name", fields["name"], max_length=200, required=True)
+    if fields.get("language", UNSET) is not UNSET:
+        if fields["language"] not in dict(settings.LANGUAGES):
+            errors.add("language", f"Choose one of: {', '.join(dict(settings.LANGUAGES))}.")
+        cleaned["language"] = fields["language"]
+    if fields.get("status", UNSET) is not UNSET:
+        if fields["status"] not in Account.Status.values:
+            errors.add("status", "Choose trial or active.")
+        cleaned["status"] = fields["status"]
+    if fields.get("external_id", UNSET) is not UNSET:
+        external_id = fields["external_id"]
+        cleaned["external_id"] = (
+            clean_text(errors, "external_id", external_id, max_length=100) or None
+            if external_id is not None
+            else None
+        )
+    return cleaned
+
+
+def _external_id_taken(external_id: str | None, *, other_than: int | None = None) -> bool:
+    if not external_id:
+        return False
+    others = Account.objects.filter(external_id=external_id)
+    if other_than is not None:
+        others = others.exclude(pk=other_than)
+    return others.exists()
+
+
+_EXTERNAL_ID_TAKEN = {"external_id": ["Another account has this external id."]}
+
+
+@contextmanager
+def _external_id_unique(external_id: str | None) -> Iterator[None]:
+    """Turn losing a race for the same external id (the unique index) into the field error."""
+    try:
+        yield
+    except IntegrityError:
+        if _external_id_taken(external_id):
+            raise ValidationFailed(_EXTERNAL_ID_TAKEN) from None
+        raise
+
+
 def account_create(
     *,
     name: str,
@@ -39,32 +88,23 @@ def account_create(
     tax_exempt: bool = False,
 ) -> Account:
     errors = FieldErrors()
-    cleaned_name = clean_text(errors, "name", name, max_length=200, required=True)
+    fields = _account_fields_clean(
+        errors, name=name, language=language, status=status, external_id=external_id
+    )
     code = (currency or settings.REMIT_DEFAULT_CURRENCY).upper()
     if not currency_is_known(code):
         errors.add("currency", "Use an ISO 4217 currency code such as USD or EUR.")
-    if language not in dict(settings.LANGUAGES):
-        errors.add("language", f"Choose one of: {', '.join(dict(settings.LANGUAGES))}.")
-    if status not in Account.Status.values:
-        errors.add("status", "Choose trial or active.")
-    if external_id is not None:
-        external_id = clean_text(errors, "external_id", external_id, max_length=100) or None
     errors.raise_if_any()
-    with transaction.atomic():
-        account = Account.objects.create(
-            name=cleaned_name,
-            currency=code,
-            language=language,
-            status=status,
-            external_id=external_id,
-            tax_exempt=tax_exempt,
-        )
+    if _external_id_taken(fields["external_id"]):
+        raise ValidationFailed(_EXTERNAL_ID_TAKEN)
+    with _external_id_unique(fields["external_id"]), transaction.atomic():
+        account = Account.objects.create(currency=code, tax_exempt=tax_exempt, **fields)
         audit_record(
             actor=actor,
             action="account.created",
             subject=account,
             account=account,
-            new_values={"name": cleaned_name, "currency": code, "status": status},
+            new_values={"name": fields["name"], "currency": code, "status": status},
         )
     return account
 
@@ -104,32 +144,14 @@ def account_update(
     """Change an account's name, document language, external id or status (trial / active),
     audited. The currency never changes."""
     errors = FieldErrors()
-    changes: dict[str, Any] = {}
-    if name is not UNSET:
-        changes["name"] = clean_text(errors, "name", name, max_length=200, required=True)
-    if language is not UNSET:
-        if language not in dict(settings.LANGUAGES):
-            errors.add("language", f"Choose one of: {', '.join(dict(settings.LANGUAGES))}.")
-        changes["language"] = language
-    if external_id is not UNSET:
-        changes["external_id"] = (
-            clean_text(errors, "external_id", external_id, max_length=100) or None
-            if external_id is not None
-            else None
-        )
-    if status is not UNSET:
-        if status not in Account.Status.values:
-            errors.add("status", "Choose trial or active.")
-        changes["status"] = status
+    changes = _account_fields_clean(
+        errors, name=name, language=language, external_id=external_id, status=status
+    )
     errors.raise_if_any()
-    with transaction.atomic():
+    with _external_id_unique(changes.get("external_id")), transaction.atomic():
         account = account_lock(account.pk)
-        if changes.get("external_id") and (
-            Account.objects.filter(external_id=changes["external_id"])
-            .exclude(pk=account.pk)
-            .exists()
-        ):
-            raise ValidationFailed({"external_id": ["Another account has this external id."]})
+        if _external_id_taken(changes.get("external_id"), other_than=account.pk):
+            raise ValidationFailed(_EXTERNAL_ID_TAKEN)
         _account_fields_apply(
             account=account, changes=changes, actor=actor, action="account.updated"
         )

@@ -86,6 +86,20 @@ def test_account_create_blank_external_id_is_stored_as_null(system_actor):
 
 
 @pytest.mark.django_db
+def test_account_create_refuses_an_external_id_another_account_has_and_writes_nothing(
+    system_actor,
+):
+    account_create(name="First Co", actor=system_actor, external_id="crm-42")
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        account_create(name="Second Co", actor=system_actor, external_id="crm-42")
+
+    assert excinfo.value.field_errors == {"external_id": ["Another account has this external id."]}
+    assert list(Account.objects.values_list("name", flat=True)) == ["First Co"]
+    assert AuditEvent.objects.filter(action="account.created").count() == 1
+
+
+@pytest.mark.django_db
 def test_account_create_refuses_invalid_input_and_writes_nothing(system_actor):
     # When every checked field is wrong
     with pytest.raises(ValidationFailed) as excinfo:

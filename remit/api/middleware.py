@@ -31,6 +31,18 @@ def _error(status: int, code: str, message: str) -> HttpResponse:
     )
 
 
+def body_refusal(request: HttpRequest, *, limit: int, read: bool) -> HttpResponse | None:
+    """The answer to a body this endpoint will not take, or None: 400 when Content-Length is
+    not a number, 413 when it (or, with ``read``, the body itself) is over ``limit`` bytes."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _error(400, "bad_request", "Content-Length is not a number.")
+    if declared > limit or (read and len(request.body) > limit):
+        return _error(413, "payload_too_large", f"Request bodies are limited to {limit} bytes.")
+    return None
+
+
 class ApiRequestMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -39,17 +51,13 @@ class ApiRequestMiddleware:
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         limit = settings.REMIT_API_MAX_BODY_BYTES
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _error(400, "bad_request", "Content-Length is not a number.")
-        if declared > limit:
-            return _error(413, "payload_too_large", f"Request bodies are limited to {limit} bytes.")
+        if refusal := body_refusal(request, limit=limit, read=False):
+            return refusal
         key = request.headers.get("Idempotency-Key")
         if request.method != "POST" or key is None:
             return self.get_response(request)
-        if len(request.body) > limit:
-            return _error(413, "payload_too_large", f"Request bodies are limited to {limit} bytes.")
+        if refusal := body_refusal(request, limit=limit, read=True):
+            return refusal
         authorization = request.headers.get("Authorization", "")
         api_key = (
             api_key_authenticate(authorization[7:].strip())

@@ -193,6 +193,30 @@ def test_a_bad_signature_is_400_and_stores_nothing(account):
     assert Payment.objects.count() == 0
 
 
+def test_an_oversized_body_is_413_and_a_bad_length_400_and_neither_is_stored(account):
+    order = buy_credits_by_card(account, credits=10)
+    payload, header = signed(checkout_events(_session(order))[3])
+    client = Client(HTTP_HOST="127.0.0.1")
+    oversized = client.post(
+        "/stripe/webhook",
+        data=payload + b" " * 1_000_001,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
+    assert oversized.status_code == 413
+    assert oversized.json()["code"] == "payload_too_large"
+    bad_length = client.post(
+        "/stripe/webhook",
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+        CONTENT_LENGTH="twelve",
+    )
+    assert bad_length.status_code == 400
+    assert StripeEvent.objects.count() == 0
+    assert Payment.objects.count() == 0
+
+
 @pytest.mark.parametrize("skew", [-301, 301, -3600, 3600])
 def test_old_and_future_timestamps_are_refused(account, skew):
     order = buy_credits_by_card(account, credits=10)

@@ -23,7 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from remit.billing.actors import Actor
-from remit.billing.models import Account, CheckoutSession, Order, PlanSize
+from remit.billing.models import Account, CheckoutSession, Order
+from remit.billing.selectors.catalogue import plan_size_get
 from remit.billing.services.checkout import checkout_complete
 from remit.billing.services.orders import order_record_from_platform
 from remit.core.errors import DomainError, WebhookSignatureInvalid
@@ -116,16 +117,15 @@ def _handle_invoice_paid(obj: dict[str, Any]) -> tuple[str, str]:
     )
     if account is None:
         return StripeEvent.Outcome.FAILED, f"No account {reference}."
-    plan_size = None
-    if metadata.get("remit_plan_size", "").isdigit():
-        plan_size = PlanSize.objects.filter(pk=int(metadata["remit_plan_size"])).first()
-    paid_at = (obj.get("status_transitions") or {}).get("paid_at") or obj.get("created")
-    received_at = datetime.fromtimestamp(int(paid_at), tz=UTC) if paid_at else timezone.now()
 
     def number(name: str) -> int | None:
         value = metadata.get(name, "")
         return int(value) if value.isdigit() else None
 
+    plan_size_id = number("remit_plan_size")
+    plan_size = plan_size_get(plan_size_id=plan_size_id) if plan_size_id is not None else None
+    paid_at = (obj.get("status_transitions") or {}).get("paid_at") or obj.get("created")
+    received_at = datetime.fromtimestamp(int(paid_at), tz=UTC) if paid_at else timezone.now()
     order = order_record_from_platform(
         account=account,
         actor=ACTOR,
@@ -137,13 +137,9 @@ def _handle_invoice_paid(obj: dict[str, Any]) -> tuple[str, str]:
         amount_minor=int(obj.get("amount_paid") or 0),
         currency=str(obj.get("currency") or "").upper(),
         received_at=received_at,
-        credits=int(metadata["remit_credits"])
-        if metadata.get("remit_credits", "").isdigit()
-        else None,
+        credits=number("remit_credits"),
         plan_size=plan_size,
-        term_months=int(metadata["remit_term_months"])
-        if metadata.get("remit_term_months", "").isdigit()
-        else None,
+        term_months=number("remit_term_months"),
     )
     return StripeEvent.Outcome.PROCESSED, f"Order {order.pk}"
 

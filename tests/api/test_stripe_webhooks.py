@@ -274,6 +274,40 @@ def test_stripe_invoices_during_the_trial_become_free_trial_orders(catalogue):
     assert order.external_reference == "in_1"
     assert not Invoice.objects.exists()
     assert Payment.objects.get().provider_reference == "pi_inv_1"
+    assert (order.kind, order.credits) == (Order.Kind.CREDITS, 50)
+
+
+def test_a_stripe_invoice_for_a_plan_becomes_a_plan_order(catalogue):
+    account = AccountFactory(trial=True, external_id="cust_78")
+    size = catalogue  # the Pro 50k plan size
+    event = {
+        "id": "evt_inv_2",
+        "object": "event",
+        "type": "invoice.paid",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": "in_2",
+                "object": "invoice",
+                "amount_paid": 27930,  # the 6-month price of Pro 50k
+                "currency": "usd",
+                "payment_intent": "pi_inv_2",
+                "metadata": {
+                    "remit_account": "cust_78",
+                    "remit_plan_size": str(size.pk),
+                    "remit_term_months": "6",
+                },
+            }
+        },
+    }
+    status, body = send(event)
+    assert (status, body["outcome"]) == (200, "processed"), StripeEvent.objects.get().detail
+    order = Order.objects.get(account=account)
+    assert (order.kind, order.plan_size_id, order.term_months) == (
+        Order.Kind.SUBSCRIPTION,
+        size.pk,
+        6,
+    )
 
 
 def test_events_not_for_remit_are_ignored(account):

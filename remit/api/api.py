@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -60,8 +59,10 @@ from remit.billing.models import (
     PlanSize,
     PurchaseOrderNumber,
 )
+from remit.billing.selectors.accounts import user_get_by_email
 from remit.billing.selectors.catalogue import plan_size_get
 from remit.billing.selectors.credits import credit_balance
+from remit.billing.selectors.po_numbers import po_number_list as po_number_list_for
 from remit.billing.services.accounts import (
     account_activate,
     account_create,
@@ -543,11 +544,10 @@ def credits_get(request: HttpRequest, account_id: int) -> CreditsOut:
     "/{account_id}/po-numbers",
     response={200: list[PoNumberOut], **ERRORS},
     auth=READ,
-    summary="List PO numbers",
+    summary="List PO numbers (the default first)",
 )
 def po_number_list(request: HttpRequest, account_id: int) -> list[PurchaseOrderNumber]:
-    account = get_object_or_404(Account, pk=account_id)
-    return list(PurchaseOrderNumber.objects.filter(account=account).order_by("value"))
+    return list(po_number_list_for(account=get_object_or_404(Account, pk=account_id)))
 
 
 @accounts.post(
@@ -589,7 +589,7 @@ def portal_link_create_op(
 ) -> Status[PortalLinkOut]:
     """A one-time URL that signs the member into the User Center (UC1)."""
     account = get_object_or_404(Account, pk=account_id)
-    user = get_user_model().objects.filter(username=payload.email.strip().lower()).first()
+    user = user_get_by_email(email=payload.email)
     if user is None:
         raise ValidationFailed({"email": ["The user is not a member of this account."]})
     created = portal_link_create(

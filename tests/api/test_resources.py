@@ -300,6 +300,12 @@ def test_credit_notes_po_numbers_and_audit_actor(api, catalogue):
     assert [c["number"] for c in listed] == [credit_note.number]
     event = AuditEvent.objects.get(action="po_number.added")
     assert (event.actor_kind, event.actor_label) == ("api_key", "backend")
+    api.post(f"/accounts/{account.pk}/po-numbers", {"value": "PO-ZZZ", "make_default": True})
+    listed_po = api.get(f"/accounts/{account.pk}/po-numbers").json()
+    assert [(p["value"], p["is_default"]) for p in listed_po] == [  # the default first
+        ("PO-ZZZ", True),
+        ("PO-NEW", False),
+    ]
 
 
 def test_the_openapi_schema_and_docs_are_served(db):

@@ -15,3 +15,10 @@ def account_for_user(user: AbstractBaseUser | AnonymousUser) -> Account | None:
         .order_by("memberships__created_at", "pk")
         .first()
     )
+
+
+def user_get_by_email(*, email: str) -> AbstractBaseUser | None:
+    """The user signing in with this email (usernames are the lower-cased address)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=email.strip().lower()).first()

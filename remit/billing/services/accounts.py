@@ -15,6 +15,7 @@ from django.utils import timezone
 from remit.billing.actors import Actor
 from remit.billing.locks import account_lock
 from remit.billing.models import Account, Membership
+from remit.billing.selectors.accounts import user_get_by_email
 from remit.billing.services.audit import audit_record
 from remit.billing.services.validation import REASON_MAX_LENGTH, FieldErrors, clean_text
 from remit.core.errors import ValidationFailed
@@ -193,11 +194,10 @@ def account_member_add_by_email(
     if role not in Membership.Role.values:
         errors.add("role", "Choose owner or member.")
     errors.raise_if_any()
-    user_model = get_user_model()
     with transaction.atomic():
-        user = user_model.objects.filter(username=address).first()
+        user = user_get_by_email(email=address)
         if user is None:
-            user = user_model(username=address, email=address)
+            user = get_user_model()(username=address, email=address)
             user.set_unusable_password()
             user.save()
         return account_member_add(account=account, user=user, actor=actor, role=role)

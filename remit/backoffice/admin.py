@@ -85,6 +85,11 @@ class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+    # Related rows a column shows, read with the rows (no query per row).
+    list_select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related(*self.list_select_related)
 
 
 def _admin_link(obj: Any, text: str) -> str:
@@ -112,11 +117,15 @@ class MoneyColumns:
 
 # --- account page ---------------------------------------------------------------------------
 
+# The account page shows this many of the latest audit events; the rest are one link away.
+LATEST_AUDIT_EVENTS = 20
+
 
 class MembershipInline(ReadOnlyInline):
     model = Membership
     fields = ("user", "role", "created_at")
     readonly_fields = fields
+    list_select_related = ("user",)
 
 
 class BillingProfileInline(ReadOnlyInline):
@@ -148,19 +157,14 @@ class CreditNoteInline(MoneyColumns, ReadOnlyInline):
     model = CreditNote
     fields = ("number_link", "issue_date", "invoice", "total", "reason_code")
     readonly_fields = fields
+    list_select_related = ("invoice",)
 
 
 class PaymentInline(MoneyColumns, ReadOnlyInline):
     model = Payment
     fields = ("received_at", "method", "provider", "provider_reference", "amount", "invoice")
     readonly_fields = fields
-
-
-class AuditEventInline(ReadOnlyInline):
-    model = AuditEvent
-    fields = ("created_at", "actor_label", "action", "subject_type", "subject_id", "reason")
-    readonly_fields = fields
-    ordering = ("-created_at", "-id")
+    list_select_related = ("invoice",)
 
 
 def _trial_invoicing(account: Account, actor: Actor, data: dict[str, Any]) -> str:
@@ -208,6 +212,7 @@ class AccountAdmin(SupportActionsMixin, ReadOnlyAdmin):
         "invoicing_during_trial",
         "unpaid_limit",
         "emails",
+        "audit_trail",
     )
     fields = readonly_fields
     inlines = (
@@ -218,7 +223,6 @@ class AccountAdmin(SupportActionsMixin, ReadOnlyAdmin):
         InvoiceInline,
         CreditNoteInline,
         PaymentInline,
-        AuditEventInline,
     )
     support_actions = (
         SupportAction(
@@ -290,6 +294,32 @@ class AccountAdmin(SupportActionsMixin, ReadOnlyAdmin):
                 ),
             )
             or "–"
+        )
+
+    @admin.display(description=f"Audit trail (latest {LATEST_AUDIT_EVENTS})")
+    def audit_trail(self, account: Account) -> str:
+        latest = AuditEvent.objects.filter(account=account).order_by("-created_at", "-id")[
+            :LATEST_AUDIT_EVENTS
+        ]
+        rows = format_html_join(
+            "",
+            "<div>{} · {} · {} · {}{}</div>",
+            (
+                (
+                    f"{event.created_at:%Y-%m-%d %H:%M}",
+                    event.actor_label,
+                    event.action,
+                    f"{event.subject_type} {event.subject_id}",
+                    f" — {event.reason}" if event.reason else "",
+                )
+                for event in latest
+            ),
+        )
+        everything = (
+            reverse("admin:billing_auditevent_changelist") + f"?account__id__exact={account.pk}"
+        )
+        return format_html(
+            '{}<div><a href="{}">All events of this account</a></div>', rows, everything
         )
 
     @admin.display(description="Unpaid-invoice limit")

@@ -409,3 +409,52 @@ def test_an_administrator_sees_the_webhook_log_and_sends_a_delivery_again(client
     assert client.post(url, {}).status_code == 302
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("pending", 0)
+
+
+def test_the_account_page_reads_a_fixed_number_of_queries_and_the_latest_audit_events(
+    client, as_role, account
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from remit.billing.services.invoices import invoice_void
+    from tests.billing.helpers import ACTOR, pay_invoice
+
+    account.unpaid_invoice_limit = 50
+    account.save(update_fields=["unpaid_invoice_limit"])
+    as_role("Support agent")
+    url = reverse("admin:billing_account_change", args=[account.pk])
+
+    def grow(count: int) -> None:
+        """Members, credit notes and payments: the rows whose columns show a related row."""
+        for _ in range(count):
+            MembershipFactory(account=account)
+            invoice_void(
+                invoice=buy_credits_by_invoice(account, 150),
+                actor=ACTOR,
+                reason_code="duplicate",
+                reason="x",
+            )
+            pay_invoice(buy_credits_by_invoice(account, 150))
+
+    grow(1)
+    client.get(url)  # the first request also fills per-process caches
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    grow(4)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url).content.decode()
+
+    assert len(many.captured_queries) == len(few.captured_queries)
+    # The audit trail shows the latest 20 events and links to all of them.
+    assert AuditEvent.objects.filter(account=account).count() > 20
+    assert "Audit trail (latest 20)" in page
+    assert page.count("invoice.voided") + page.count("payment.recorded") <= 20
+    everything = (
+        reverse("admin:billing_auditevent_changelist") + f"?account__id__exact={account.pk}"
+    )
+    listed = client.get(everything)
+    assert listed.status_code == 200
+    assert f"{AuditEvent.objects.filter(account=account).count()} audit events" in (
+        listed.content.decode()
+    )

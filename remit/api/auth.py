@@ -56,7 +56,8 @@ class ApiKeyAuth(HttpBearer):
         self.scope = str(scope)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        api_key = api_key_authenticate(token)
+        # The idempotency middleware already authenticated this request's key (same header).
+        api_key = getattr(request, "api_key", None) or api_key_authenticate(token)
         if api_key is None:
             return None
         request.api_key = api_key  # type: ignore[attr-defined]

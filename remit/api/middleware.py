@@ -66,6 +66,7 @@ class ApiRequestMiddleware:
         )
         if api_key is None:
             return self.get_response(request)  # the API answers 401
+        request.api_key = api_key  # type: ignore[attr-defined]  # the API's auth reuses it
         claim = idempotency_claim(
             api_key=api_key,
             key=key,

@@ -28,6 +28,21 @@ def test_the_same_key_and_body_replays_the_first_response(api, catalogue):
     assert Account.objects.count() == 1
 
 
+def test_an_idempotent_post_looks_its_api_key_up_once(api, catalogue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from remit.integrations.models import ApiKey
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post("/accounts", {"name": "Acme"}, headers={"Idempotency-Key": "once"})
+
+    assert response.status_code == 201
+    table = ApiKey._meta.db_table
+    lookups = [q for q in queries.captured_queries if q["sql"].startswith(f'SELECT "{table}"')]
+    assert len(lookups) == 1
+
+
 def test_the_same_key_with_another_body_is_422(api, catalogue):
     api.post("/accounts", {"name": "Acme"}, headers={"Idempotency-Key": "k1"})
     other = api.post("/accounts", {"name": "Other"}, headers={"Idempotency-Key": "k1"})

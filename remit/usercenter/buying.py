@@ -20,6 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from remit.billing.actors import Actor
 from remit.billing.models import Account, CheckoutSession, Invoice, Order
 from remit.billing.selectors.catalogue import (
+    PlanOffer,
+    TermOffer,
     credit_unit_price_minor,
     plan_offers,
     plan_size_get,
@@ -78,7 +80,7 @@ def _language() -> str:
     return get_language() or "en"
 
 
-def _plan_choices(account: Account) -> list[tuple[int, str]]:
+def _plan_choices(account: Account, offers: list[PlanOffer]) -> list[tuple[int, str]]:
     language = _language()
     return [
         (
@@ -90,13 +92,13 @@ def _plan_choices(account: Account) -> list[tuple[int, str]]:
                 "price": format_money(offer.monthly_price_minor, account.currency, language),
             },
         )
-        for offer in plan_offers(currency=account.currency)
+        for offer in offers
     ]
 
 
-def _term_choices() -> list[tuple[int, str]]:
+def _term_choices(terms: list[TermOffer]) -> list[tuple[int, str]]:
     choices = []
-    for term in term_offers():
+    for term in terms:
         text = _("%(months)s months") % {"months": term.months}
         if term.months == 1:
             text = _("1 month")
@@ -110,13 +112,31 @@ def _term_choices() -> list[tuple[int, str]]:
     return choices
 
 
-def _plan_form(account: Account, data: Any = None) -> PlanPurchaseForm:
+def _plan_form(
+    account: Account,
+    data: Any = None,
+    *,
+    offers: list[PlanOffer] | None = None,
+    terms: list[TermOffer] | None = None,
+    default_po: str | None = None,
+) -> PlanPurchaseForm:
+    """The plan form; ``offers``, ``terms`` and ``default_po`` when the caller has read them."""
+    offers = plan_offers(currency=account.currency) if offers is None else offers
+    terms = term_offers() if terms is None else terms
+    # The shortest term that can also be invoiced, so the total shows at once and ticking
+    # Create an Invoice needs no other change.
+    invoiceable = [term.months for term in terms if term.invoice_allowed]
+    initial: dict[str, Any] = {
+        "po_number": _default_po(account) if default_po is None else default_po
+    }
+    if invoiceable:
+        initial["term_months"] = invoiceable[0]
     return PlanPurchaseForm(
         data,
         prefix="plan",
-        plan_choices=_plan_choices(account),
-        term_choices=_term_choices(),
-        initial={"po_number": _default_po(account)},
+        plan_choices=_plan_choices(account, offers),
+        term_choices=_term_choices(terms),
+        initial=initial,
     )
 
 
@@ -140,6 +160,9 @@ def _buy_page(
     language = _language()
     minimum = credit_invoice_minimum_minor(account.currency)
     offers = plan_offers(currency=account.currency)
+    terms = term_offers()
+    default_po = _default_po(account)
+    profile_initial = _profile_initial(account)
     return render(
         request,
         "usercenter/buy.html",
@@ -147,27 +170,28 @@ def _buy_page(
             "account": account,
             "active": active,
             "credit_form": credit_form
-            or CreditPurchaseForm(prefix="credits", initial={"po_number": _default_po(account)}),
-            "plan_form": plan_form or _plan_form(account),
+            or CreditPurchaseForm(prefix="credits", initial={"po_number": default_po}),
+            "plan_form": plan_form
+            or _plan_form(account, offers=offers, terms=terms, default_po=default_po),
             "credit_billing_form": billing_form
             if billing_form is not None and active == "credits"
-            else BillingProfileForm(prefix="credits-billing", initial=_profile_initial(account)),
+            else BillingProfileForm(prefix="credits-billing", initial=profile_initial),
             "plan_billing_form": billing_form
             if billing_form is not None and active == "plan"
-            else BillingProfileForm(prefix="plan-billing", initial=_profile_initial(account)),
+            else BillingProfileForm(prefix="plan-billing", initial=profile_initial),
             "unit_price_minor": unit_price,
             "unit_price": format_money(unit_price, account.currency, language)
             if unit_price is not None
             else None,
             "minimum": format_money(minimum, account.currency, language) if minimum else "",
             "plan_prices": {offer.plan_size.pk: offer.monthly_price_minor for offer in offers},
-            "terms": {term.months: str(term.discount_percent) for term in term_offers()},
+            "terms": {term.months: str(term.discount_percent) for term in terms},
             "balance": credit_balance(account=account),
             "pending_invoices": invoice_unpaid_list(account=account).select_related("order"),
             "po_numbers": po_number_list(account=account),
             "problem": problem,
             "test_mode": payment_test_mode(),
-            "card_only_terms": [term.months for term in term_offers() if not term.invoice_allowed],
+            "card_only_terms": [term.months for term in terms if not term.invoice_allowed],
             "trial_without_invoicing": not invoicing_during_trial_allowed(account),
             **support_context(),
         },

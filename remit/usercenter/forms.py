@@ -204,11 +204,8 @@ class PlanPurchaseForm(PurchaseForm):
         term_field.choices = term_choices
         if plan_choices and "plan_size" not in self.initial:
             self.initial["plan_size"] = plan_choices[0][0]
-        # The shortest term that can also be invoiced (3 months in the default catalogue), so
-        # the total shows at once and ticking Create an Invoice needs no other change.
-        months = [value for value, _label in term_choices]
-        if months and "term_months" not in self.initial:
-            self.initial["term_months"] = 3 if 3 in months else months[0]
+        if term_choices and "term_months" not in self.initial:
+            self.initial["term_months"] = term_choices[0][0]
 
 
 class ChangeRequestForm(forms.Form):

@@ -57,6 +57,30 @@ def test_the_buy_page_shows_prices_balance_and_both_forms(signed_in):
     assert "Test mode" in body
 
 
+def test_the_plan_form_starts_on_the_shortest_term_that_can_be_invoiced(signed_in):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from remit.billing.models import Term
+
+    def initial_term(html: str) -> str:
+        checked = re.findall(
+            r'<input type="radio" name="plan-term_months" value="(\d+)"[^>]* checked', html
+        )
+        assert len(checked) == 1, checked
+        return checked[0]
+
+    with CaptureQueriesContext(connection) as queries:
+        page = signed_in.get(reverse("usercenter:buy")).content.decode()
+    assert initial_term(page) == "3"  # the default catalogue: 1 month is card only
+    # The catalogue's terms are read once for the whole page.
+    terms = [q for q in queries.captured_queries if 'FROM "billing_term"' in q["sql"]]
+    assert len(terms) == 1
+
+    Term.objects.filter(months=3).update(invoice_allowed=False)
+    assert initial_term(signed_in.get(reverse("usercenter:buy")).content.decode()) == "6"
+
+
 def test_credits_by_invoice_below_the_minimum_are_refused_with_the_minimum(signed_in, account):
     before = table_counts()
     response = credits_post(signed_in, 99)

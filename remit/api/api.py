@@ -91,7 +91,6 @@ UNPROCESSABLE = {
     "term_not_invoiceable",
     "payment_amount_mismatch",
     "price_not_available",
-    "idempotency_key_reused",
 }
 STATUS_BY_CODE = {"not_found": 404, **dict.fromkeys(UNPROCESSABLE, 422)}
 

@@ -180,11 +180,10 @@ def _trial_invoicing(account: Account, actor: Actor, data: dict[str, Any]) -> st
 
 
 def _limit(account: Account, actor: Actor, data: dict[str, Any]) -> str:
-    account_option_set(
+    updated = account_option_set(
         account=account, actor=actor, reason=data["reason"], unpaid_invoice_limit=data["limit"]
     )
-    account.refresh_from_db()
-    return f"{account} may now have {unpaid_invoice_limit(account)} unpaid invoices."
+    return f"{updated} may now have {unpaid_invoice_limit(updated)} unpaid invoices."
 
 
 @admin.register(Account)

@@ -14,6 +14,7 @@ from remit.billing.models import ChangeRequest, PlanSize
 from remit.billing.services.accounts import MAX_UNPAID_INVOICE_LIMIT
 from remit.billing.services.invoices import VOID_REASON_CODES
 from remit.core.money import MoneyError, major_to_minor
+from remit.integrations.models import ApiKey
 
 REASON = {
     "max_length": 2000,
@@ -101,12 +102,6 @@ class TrialInvoicingForm(forms.Form):
     )
     reason = forms.CharField(**REASON)  # type: ignore[arg-type]
 
-    def clean_expires_at(self) -> datetime | None:
-        value: datetime | None = self.cleaned_data["expires_at"]
-        if value is not None and timezone.is_naive(value):
-            value = timezone.make_aware(value)
-        return value
-
 
 class LimitForm(forms.Form):
     limit = forms.IntegerField(
@@ -127,7 +122,7 @@ class ApiKeyForm(forms.Form):
         max_length=100, help_text="Which system uses it, e.g. 'billing backend'."
     )
     scopes = forms.MultipleChoiceField(
-        choices=[("read", "Read"), ("write", "Write"), ("staff", "Staff (account options)")],
+        choices=ApiKey.Scope.choices,
         widget=forms.CheckboxSelectMultiple,
-        initial=["read", "write"],
+        initial=[ApiKey.Scope.READ, ApiKey.Scope.WRITE],
     )

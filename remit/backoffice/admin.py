@@ -517,16 +517,16 @@ def _resend_document(document: Document, actor: Actor, data: dict[str, Any]) -> 
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyAdmin):
-    list_display = ("number", "account", "issue_date", "invoice", "total_minor", "reason_code")
+class CreditNoteAdmin(MoneyColumns, ReadOnlyAdmin):
+    list_display = ("number", "account", "issue_date", "invoice", "total", "reason_code")
     search_fields = ("number", "invoice__number", "account__name")
     list_select_related = ("account", "invoice")
     exclude = ("seller", "buyer")
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "account", "invoice", "method", "provider", "amount_minor")
+class PaymentAdmin(MoneyColumns, ReadOnlyAdmin):
+    list_display = ("received_at", "account", "invoice", "method", "provider", "amount")
     search_fields = ("provider_reference", "invoice__number", "account__name")
     list_filter = ("method", "provider")
     list_select_related = ("account", "invoice")

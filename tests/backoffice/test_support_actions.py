@@ -458,3 +458,23 @@ def test_the_account_page_reads_a_fixed_number_of_queries_and_the_latest_audit_e
     assert f"{AuditEvent.objects.filter(account=account).count()} audit events" in (
         listed.content.decode()
     )
+
+
+def test_the_credit_note_and_payment_lists_show_amounts_with_their_currency(
+    client, as_role, invoice
+):
+    from remit.billing.services.invoices import invoice_void
+    from tests.billing.helpers import ACTOR, pay_invoice
+
+    pay_invoice(invoice)
+    invoice_void(
+        invoice=buy_credits_by_invoice(invoice.account, 200),
+        actor=ACTOR,
+        reason_code="duplicate",
+        reason="x",
+    )
+    as_role("Finance")
+    payments = client.get(reverse("admin:billing_payment_changelist")).content.decode()
+    credit_notes = client.get(reverse("admin:billing_creditnote_changelist")).content.decode()
+    assert "150.00 USD" in payments
+    assert "200.00 USD" in credit_notes

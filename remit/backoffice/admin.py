@@ -753,14 +753,11 @@ class ApiKeyAdmin(SupportActionsMixin, ReadOnlyAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
                 "title": "New API key",
-                "action": SupportAction(
-                    name="add",
-                    label="Create API key",
-                    permission="integrations.add_apikey",
-                    form=ApiKeyForm,
-                    perform=lambda *args: "",
-                    help_text="The key is shown once, on the next page; only its hash is kept.",
-                ),
+                # What the shared action page shows of an action: its button and its help.
+                "action": {
+                    "label": "Create API key",
+                    "help_text": "The key is shown once, on the next page; only its hash is kept.",
+                },
                 "summary": "",
                 "form": form,
                 "back": reverse("admin:integrations_apikey_changelist"),

@@ -371,6 +371,9 @@ def test_an_administrator_creates_an_api_key_shown_once_and_revokes_it(client, a
     as_role("Support agent")
     assert client.get(reverse("admin:integrations_apikey_add")).status_code == 403
     as_role("Administrator")
+    form = client.get(reverse("admin:integrations_apikey_add")).content.decode()
+    assert "Create API key" in form
+    assert "The key is shown once, on the next page" in form
     response = client.post(
         reverse("admin:integrations_apikey_add"), {"name": "backend", "scopes": ["read"]}
     )

@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 # The PostgreSQL the test suite runs against (a test_remit database is created and dropped).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/remit
+# Test processes per database run (pytest-xdist; each worker gets its own test database).
+TEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -45,10 +47,10 @@ lint: $(STAMP) messages
 	$(PY) manage.py check
 
 test-sqlite: $(STAMP) messages
-	env -u DATABASE_URL $(PY) -m pytest
+	env -u DATABASE_URL $(PY) -m pytest -n $(TEST_WORKERS)
 
 test-postgres: $(STAMP) messages
-	DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest -n $(TEST_WORKERS)
 
 test: lint test-sqlite test-postgres
 

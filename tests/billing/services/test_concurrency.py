@@ -340,7 +340,28 @@ def test_an_order_placed_while_the_billing_profile_changes_is_invoiced_to_the_ne
     account = _account_with_profile()
     BillingProfile.objects.filter(account=account).update(legal_name="Old Name Ltd")
     locked = threading.Event()
+    placing = threading.Event()
     outcome: dict[str, Any] = {}
+
+    def wait_until_the_order_waits() -> None:
+        """PostgreSQL: until another backend of this database waits for a lock (the order's
+        account lock). SQLite: until the order thread starts; its BEGIN IMMEDIATE then waits
+        for this transaction's write lock before it can read anything."""
+        assert placing.wait(30)
+        if connection.vendor != "postgresql":
+            return
+        deadline = time.monotonic() + 30
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+                if cursor.fetchone()[0]:
+                    return
+                time.sleep(0.01)
+        raise AssertionError("the order never waited for the account lock")
 
     def change_profile() -> None:
         try:
@@ -348,13 +369,16 @@ def test_an_order_placed_while_the_billing_profile_changes_is_invoiced_to_the_ne
                 account_lock(account.pk)
                 BillingProfile.objects.filter(account=account).update(legal_name="New Name Ltd")
                 locked.set()
-                time.sleep(1.0)  # the order below starts and waits for the account lock
+                wait_until_the_order_waits()
+        except Exception as error:  # reported below
+            outcome["change_error"] = error
         finally:
             connection.close()
 
     def place_order() -> None:
         try:
             assert locked.wait(30)
+            placing.set()
             order = order_place(
                 account=account,
                 actor=Actor.system(),

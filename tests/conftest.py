@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from remit.billing.actors import Actor
 from remit.billing.models import PlanSize
 from tests.factories import AccountFactory, BillingProfileFactory, catalogue_create
+
+# No per-example deadline: on a shared 2-core machine a slow example is load, not a bug; the
+# property tests still run every example.
+hypothesis_settings.register_profile("remit", deadline=None)
+hypothesis_settings.load_profile("remit")
 
 
 @pytest.fixture

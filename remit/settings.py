@@ -6,6 +6,7 @@ The defaults run the embedded product: SQLite in ./var, the database task backen
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -250,12 +251,12 @@ REMIT_PUBLIC_URL = env_str("REMIT_PUBLIC_URL", "")
 # I1: requests per minute per API key (then 429 with Retry-After), and the largest request body.
 REMIT_API_REQUESTS_PER_MINUTE = env_int("REMIT_API_REQUESTS_PER_MINUTE", 600)
 REMIT_API_MAX_BODY_BYTES = env_int("REMIT_API_MAX_BODY_BYTES", 65536)
-# UC4: the seller's logo on documents (an SVG file; empty for none), and the font folders Typst
-# may use (Inter for Latin, DejaVu Sans for Arabic/Hebrew, WenQuanYi Micro Hei for CJK, Garuda
-# for Thai); characters none of them has are printed as U+FFFD (the stored data keeps them).
-REMIT_SELLER_LOGO = env_str(
-    "REMIT_SELLER_LOGO", str(BASE_DIR / "remit/documents/templates/typst/default-logo.svg")
-)
+# UC4: the seller's logo on documents (an SVG file; unset or empty: none, the seller's name is
+# the brand; documents issued before template set v3 keep the Remit logo they had when unset),
+# and the font folders Typst may use (Inter for Latin, DejaVu Sans for Arabic/Hebrew, WenQuanYi
+# Micro Hei for CJK, Garuda for Thai); characters none of them has are printed as U+FFFD (the
+# stored data keeps them).
+REMIT_SELLER_LOGO: str | None = os.environ.get("REMIT_SELLER_LOGO")
 REMIT_FONT_DIRS = env_list(
     "REMIT_FONT_DIRS",
     [

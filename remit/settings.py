@@ -11,7 +11,14 @@ from pathlib import Path
 
 import dj_database_url
 
-from remit.core.config import env_bool, env_int, env_list, env_str, parse_currency_amounts
+from remit.core.config import (
+    bank_details_from_env,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    parse_currency_amounts,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("REMIT_VAR_DIR", str(BASE_DIR / "var")))
@@ -229,12 +236,8 @@ REMIT_SELLER = {
     "email": env_str("REMIT_SELLER_EMAIL", "billing@example.com"),
     "phone": env_str("REMIT_SELLER_PHONE", ""),
     "website": env_str("REMIT_SELLER_WEBSITE", ""),
-    "bank_account_holder": env_str("REMIT_BANK_ACCOUNT_HOLDER", ""),
-    "bank_name": env_str("REMIT_BANK_NAME", ""),
-    "bank_iban": env_str("REMIT_BANK_IBAN", ""),
-    "bank_bic": env_str("REMIT_BANK_BIC", ""),
-    "bank_account_number": env_str("REMIT_BANK_ACCOUNT_NUMBER", ""),
-    "bank_routing_number": env_str("REMIT_BANK_ROUTING_NUMBER", ""),
+    # P7: without an IBAN or account number no document asks for a bank transfer.
+    **bank_details_from_env(demo=env_bool("REMIT_DEMO_BANK_DETAILS", default=False)),
 }
 # P1/P7: online payments. With a Stripe secret key, "Pay" redirects to Stripe Checkout; without
 # one, to Remit's own clearly labelled test-mode payment page (no money moves).

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
@@ -258,6 +259,12 @@ def normalise_language(language: str) -> str:
 def label(key: str, language: str, **values: str) -> str:
     text = _LABELS[key][normalise_language(language)]
     return text.format(**values) if values else text
+
+
+def country_name(code: str, language: str) -> str:
+    """The country's name in ``language`` (CLDR), or the code when CLDR has none."""
+    territories = Locale.parse(BABEL_LOCALES[normalise_language(language)]).territories
+    return str(territories.get(code, code))
 
 
 def format_money(amount_minor: int, currency: str, language: str) -> str:

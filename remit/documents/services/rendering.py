@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import typst
-from babel import Locale
 from django.conf import settings
 from django.utils import timezone
 
 from remit.billing.models import CreditNote, Invoice, Order, Payment
 from remit.core.i18n import (
-    BABEL_LOCALES,
     TYPST_LANGUAGES,
+    country_name,
     format_day,
     format_money,
     format_percent,
@@ -194,11 +193,6 @@ def render_pdf(*, template_version: str, data: dict[str, Any], timestamp: dateti
 # --- building the data ----------------------------------------------------------------------
 
 
-def _country_name(code: str, language: str) -> str:
-    territories = Locale.parse(BABEL_LOCALES[normalise_language(language)]).territories
-    return str(territories.get(code, code))
-
-
 AddressOrder = Literal["western", "japanese", "chinese"]
 
 
@@ -249,7 +243,7 @@ def _western_address_lines(party: dict[str, Any], language: str) -> list[str]:
         city_line = f"{city_line}, {party['region']}"
     lines = [party.get("address_line1", ""), party.get("address_line2", ""), city_line]
     if party.get("country"):
-        lines.append(_country_name(party["country"], language))
+        lines.append(country_name(party["country"], language))
     return [line for line in lines if line]
 
 
@@ -268,7 +262,7 @@ def _address_lines(
         party.get("city", ""),
         party.get("address_line1", ""),
     )
-    country = "" if domestic else _country_name(party["country"], language)
+    country = "" if domestic else country_name(party["country"], language)
     if order == "japanese":
         # 〒 postal code; prefecture, city and street as one run; the building on its own
         # line; a foreign document names the country last, under the address.

@@ -31,6 +31,8 @@ messages: $(STAMP)
 
 setup: $(STAMP)
 
+# The demo prints (fictitious) bank details on its invoices unless REMIT_BANK_* are set.
+run: export REMIT_DEMO_BANK_DETAILS ?= true
 run: $(STAMP) messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable

@@ -6,11 +6,19 @@ The defaults run the embedded product: SQLite in ./var, the database task backen
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
 
-from remit.core.config import env_bool, env_int, env_list, env_str, parse_currency_amounts
+from remit.core.config import (
+    bank_details_from_env,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    parse_currency_amounts,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("REMIT_VAR_DIR", str(BASE_DIR / "var")))
@@ -228,12 +236,8 @@ REMIT_SELLER = {
     "email": env_str("REMIT_SELLER_EMAIL", "billing@example.com"),
     "phone": env_str("REMIT_SELLER_PHONE", ""),
     "website": env_str("REMIT_SELLER_WEBSITE", ""),
-    "bank_account_holder": env_str("REMIT_BANK_ACCOUNT_HOLDER", ""),
-    "bank_name": env_str("REMIT_BANK_NAME", ""),
-    "bank_iban": env_str("REMIT_BANK_IBAN", ""),
-    "bank_bic": env_str("REMIT_BANK_BIC", ""),
-    "bank_account_number": env_str("REMIT_BANK_ACCOUNT_NUMBER", ""),
-    "bank_routing_number": env_str("REMIT_BANK_ROUTING_NUMBER", ""),
+    # P7: without an IBAN or account number no document asks for a bank transfer.
+    **bank_details_from_env(demo=env_bool("REMIT_DEMO_BANK_DETAILS", default=False)),
 }
 # P1/P7: online payments. With a Stripe secret key, "Pay" redirects to Stripe Checkout; without
 # one, to Remit's own clearly labelled test-mode payment page (no money moves).
@@ -250,12 +254,12 @@ REMIT_PUBLIC_URL = env_str("REMIT_PUBLIC_URL", "")
 # I1: requests per minute per API key (then 429 with Retry-After), and the largest request body.
 REMIT_API_REQUESTS_PER_MINUTE = env_int("REMIT_API_REQUESTS_PER_MINUTE", 600)
 REMIT_API_MAX_BODY_BYTES = env_int("REMIT_API_MAX_BODY_BYTES", 65536)
-# UC4: the seller's logo on documents (an SVG file; empty for none), and the font folders Typst
-# may use (Inter for Latin, DejaVu Sans for Arabic/Hebrew, WenQuanYi Micro Hei for CJK, Garuda
-# for Thai); characters none of them has are printed as U+FFFD (the stored data keeps them).
-REMIT_SELLER_LOGO = env_str(
-    "REMIT_SELLER_LOGO", str(BASE_DIR / "remit/documents/templates/typst/default-logo.svg")
-)
+# UC4: the seller's logo on documents (an SVG file; unset or empty: none, the seller's name is
+# the brand; documents issued before template set v3 keep the Remit logo they had when unset),
+# and the font folders Typst may use (Inter for Latin, DejaVu Sans for Arabic/Hebrew, WenQuanYi
+# Micro Hei for CJK, Garuda for Thai); characters none of them has are printed as U+FFFD (the
+# stored data keeps them).
+REMIT_SELLER_LOGO: str | None = os.environ.get("REMIT_SELLER_LOGO")
 REMIT_FONT_DIRS = env_list(
     "REMIT_FONT_DIRS",
     [

@@ -50,7 +50,6 @@ from remit.billing.actors import Actor
 from remit.billing.models import (
     Account,
     BillingProfile,
-    CreditLedgerEntry,
     CreditNote,
     Invoice,
     Membership,
@@ -61,7 +60,7 @@ from remit.billing.models import (
 )
 from remit.billing.selectors.accounts import user_get_by_email
 from remit.billing.selectors.catalogue import plan_size_get
-from remit.billing.selectors.credits import credit_balance
+from remit.billing.selectors.credits import credit_balance, credit_entries
 from remit.billing.selectors.po_numbers import po_number_list as po_number_list_for
 from remit.billing.services.accounts import (
     account_activate,
@@ -529,7 +528,7 @@ def platform_order_record(
 def credits_get(request: HttpRequest, account_id: int) -> CreditsOut:
     account = get_object_or_404(Account, pk=account_id)
     balance = credit_balance(account=account)
-    entries = CreditLedgerEntry.objects.filter(account=account).order_by("-created_at", "-id")
+    entries = credit_entries(account=account).order_by("-created_at", "-id")
     return CreditsOut(
         balance=balance.balance,
         pending=balance.pending,

@@ -43,6 +43,34 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# The seller's bank account (P7), field of the seller snapshot -> environment variable.
+BANK_ENVIRONMENT = {
+    "bank_account_holder": "REMIT_BANK_ACCOUNT_HOLDER",
+    "bank_name": "REMIT_BANK_NAME",
+    "bank_iban": "REMIT_BANK_IBAN",
+    "bank_bic": "REMIT_BANK_BIC",
+    "bank_account_number": "REMIT_BANK_ACCOUNT_NUMBER",
+    "bank_routing_number": "REMIT_BANK_ROUTING_NUMBER",
+}
+# The demo seller's (fictitious) bank account, so that a demo invoice can be paid as it says:
+# `make run` sets REMIT_DEMO_BANK_DETAILS. Never used once any REMIT_BANK_* variable is set.
+DEMO_BANK_DETAILS = {
+    "bank_account_holder": "Example SaaS Inc.",
+    "bank_name": "Demo Bank (fictitious, for the demo only)",
+    "bank_account_number": "000123456789",
+    "bank_routing_number": "110000000",
+}
+
+
+def bank_details_from_env(*, demo: bool) -> dict[str, str]:
+    """The seller's bank details from REMIT_BANK_*; the demo's when ``demo`` and none is set.
+    All empty: invoices ask to be paid online, never by bank transfer."""
+    configured = {field: os.environ.get(name, "") for field, name in BANK_ENVIRONMENT.items()}
+    if demo and not any(name in os.environ for name in BANK_ENVIRONMENT.values()):
+        return {**configured, **DEMO_BANK_DETAILS}
+    return configured
+
+
 def parse_currency_amounts(raw: str) -> dict[str, Decimal]:
     """Parse ``"USD=100.00,JPY=15000"`` into ``{"USD": Decimal("100.00"), ...}``."""
     amounts: dict[str, Decimal] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
@@ -80,6 +81,18 @@ _LABELS: dict[str, dict[str, str]] = {
               "indicando la referencia {reference}.",
         "ja": "支払期限までに、参照番号 {reference} を記載の上お振込みください。",
         "zh-hans": "请在到期日前通过银行转账付款，并注明参考号 {reference}。"},
+    "pay_online": {
+        "en": "Please pay online by the due date: sign in to your billing account and choose "
+              "Pay next to invoice {reference}.",
+        "de": "Bitte bezahlen Sie bis zum Fälligkeitsdatum online: Melden Sie sich in Ihrem "
+              "Rechnungskonto an und wählen Sie „Bezahlen“ bei der Rechnung {reference}.",
+        "fr": "Merci de régler en ligne avant la date d'échéance : connectez-vous à votre "
+              "espace de facturation et choisissez « Payer » à côté de la facture {reference}.",
+        "es": "Por favor, pague en línea antes de la fecha de vencimiento: inicie sesión en su "
+              "cuenta de facturación y elija «Pagar» junto a la factura {reference}.",
+        "ja": "支払期限までにオンラインでお支払いください。請求アカウントにサインインし、"
+              "請求書 {reference} の「支払う」を選択してください。",
+        "zh-hans": "请在到期日前在线付款：登录您的账单账户，在发票 {reference} 旁选择“付款”。"},
     "reference": {"en": "Reference", "de": "Verwendungszweck", "fr": "Référence",
                   "es": "Referencia", "ja": "参照番号", "zh-hans": "参考号"},
     "account_holder": {"en": "Account holder", "de": "Kontoinhaber", "fr": "Titulaire",
@@ -135,6 +148,12 @@ _LABELS: dict[str, dict[str, str]] = {
                "fr": "Non soumis à la TVA dans le pays du vendeur.",
                "es": "No sujeto a impuestos en el país del vendedor.",
                "ja": "売主の国では課税対象外です。", "zh-hans": "不在卖方所在国征税范围内。"},
+    "note_Z": {"en": "Zero-rated: no tax is charged on this sale.",
+               "de": "Nullsatz: Auf diesen Umsatz wird keine Steuer erhoben.",
+               "fr": "Taux zéro : aucune taxe n'est facturée sur cette vente.",
+               "es": "Tipo cero: no se aplica ningún impuesto a esta venta.",
+               "ja": "ゼロ税率：この取引には税金がかかりません。",
+               "zh-hans": "零税率：本次销售不征税。"},
     "line_credits": {"en": "{count} credits", "de": "{count} Credits", "fr": "{count} crédits",
                      "es": "{count} créditos", "ja": "{count} クレジット", "zh-hans": "{count} 积分"},
     "line_plan_one_month": {"en": "{plan} {size}, 1 month ({start} to {end})",
@@ -240,6 +259,12 @@ def normalise_language(language: str) -> str:
 def label(key: str, language: str, **values: str) -> str:
     text = _LABELS[key][normalise_language(language)]
     return text.format(**values) if values else text
+
+
+def country_name(code: str, language: str) -> str:
+    """The country's name in ``language`` (CLDR), or the code when CLDR has none."""
+    territories = Locale.parse(BABEL_LOCALES[normalise_language(language)]).territories
+    return str(territories.get(code, code))
 
 
 def format_money(amount_minor: int, currency: str, language: str) -> str:

@@ -326,17 +326,21 @@ def buy_submit(request: HttpRequest, account: Account, kind: str) -> HttpRespons
         )
         if order.payment_method == Order.PaymentMethod.INVOICE:
             invoice = order.invoice
-            messages.success(
-                request,
-                _(
+            if order.kind == Order.Kind.CREDITS:
+                created = _(
                     "Invoice %(number)s was created and emailed. Your %(credits)s credits are "
                     "pending until it is paid."
-                )
-                % {
+                ) % {
                     "number": invoice.number,
                     "credits": format_quantity(order.credits, _language()),
-                },
-            )
+                }
+            else:
+                # A plan is not credits (P5): name its size and period instead.
+                created = _("Invoice %(number)s for %(plan)s was created and emailed.") % {
+                    "number": invoice.number,
+                    "plan": order.description,
+                }
+            messages.success(request, created)
             return _invoice_ready_redirect(invoice)
         if order.status == Order.Status.PAID:
             messages.info(request, _("This purchase is already paid."))

@@ -24,8 +24,19 @@ from remit.billing.services.validation import BillingProfileInput
 from remit.documents.models import Document
 from remit.documents.services import archive, rendering
 from remit.documents.services.archive import document_open, document_store
-from remit.documents.services.rendering import document_render, document_render_data, render_pdf
-from tests.billing.helpers import ACTOR, buy_credits_by_invoice, pay_invoice
+from remit.documents.services.rendering import (
+    CURRENT_TEMPLATE_VERSION,
+    document_render,
+    document_render_data,
+    render_pdf,
+)
+from tests.billing.helpers import (
+    ACTOR,
+    buy_credits_by_card,
+    buy_credits_by_invoice,
+    pay_card_order,
+    pay_invoice,
+)
 from tests.documents.helpers_pdf import pdf_text, squash
 from tests.documents.test_rendering import assert_pdfa3b
 from tests.factories import AccountFactory
@@ -109,6 +120,62 @@ def test_v1_documents_render_to_the_bytes_recorded_before_v2(catalogue, monkeypa
     ]
 
 
+# SHA-256 of the v2 PDFs of the documents issued below, recorded before v3 existed (with the
+# Remit logo v2 printed when no logo was configured, and no bank details).
+V2_SHA256 = {
+    "us_invoice": "6d0b720980c82b0d6bfcb08c15fa385957d4a51dc2bdd4225e38f3e0d6db87a0",
+    "us_card_invoice": "d613f1f0cee3c386ea56ac46ee3bb150b49690325c71ad1f957ad948a73c8e57",
+    "ja_invoice": "16c522cfcacb84a83fd6cfcfcf58e729e39d981e5d4717e7e03b3d2c121e645c",
+}
+NORTHWIND = BillingProfileInput(
+    legal_name="Northwind Traders LLC",
+    address_line1="500 Howard Street",
+    city="San Francisco",
+    region="CA",
+    postal_code="94105",
+    country="US",
+)
+
+
+def _issue_v2_documents() -> dict[str, Document]:
+    """An American invoice to pay by transfer (zero rated, no bank details configured), one
+    paid by card before it was issued, and a Japanese one (outside the scope of tax)."""
+    with time_machine.travel(ISSUED_AT, tick=False):
+        american = AccountFactory(name="Northwind Traders LLC")
+        unpaid = buy_credits_by_invoice(american, credits=1234, billing_profile=NORTHWIND)
+        card_order = buy_credits_by_card(american, credits=321)
+        pay_card_order(card_order, reference="pi_v2")
+        card_order.refresh_from_db()
+        japanese = AccountFactory(name="Tokyo Data", language="ja", currency="JPY")
+        japanese_invoice = buy_credits_by_invoice(japanese, credits=1234, billing_profile=TOKYO)
+        documents = {
+            "us_invoice": Document.objects.get(invoice=unpaid, kind=Document.Kind.INVOICE),
+            "us_card_invoice": Document.objects.get(
+                invoice=card_order.invoice, kind=Document.Kind.INVOICE
+            ),
+            "ja_invoice": Document.objects.get(
+                invoice=japanese_invoice, kind=Document.Kind.INVOICE
+            ),
+        }
+        return {key: document_store(document_id=d.pk) for key, d in documents.items()}
+
+
+def test_v2_documents_render_to_the_bytes_recorded_before_v3(catalogue, monkeypatch):
+    # Given documents issued while v2 was the current set
+    monkeypatch.setattr(archive, "CURRENT_TEMPLATE_VERSION", "2")
+    documents = _issue_v2_documents()
+
+    # Then they were stored as exactly the bytes v2 gave before v3 existed
+    assert {key: d.template_version for key, d in documents.items()} == dict.fromkeys(
+        V2_SHA256, "2"
+    )
+    assert {key: d.sha256 for key, d in documents.items()} == V2_SHA256
+    # and re-render to them, also with fresh compilers.
+    monkeypatch.setattr(rendering, "_compilers", {})
+    for key, document in documents.items():
+        assert document_render(document) == document_open(document), key
+
+
 # --- v2: addresses in local order -------------------------------------------------------------
 
 TOKYO_SELLER = {
@@ -155,7 +222,7 @@ def test_a_japanese_buyer_on_a_japanese_document_has_its_address_in_japanese_ord
     # Then its address is 〒 and postal code, prefecture-city-street in one run, the building,
     # and (the document being cross-border) the country last; the seller's stays Western.
     data = document_render_data(document)
-    assert document.template_version == "2"
+    assert document.template_version == CURRENT_TEMPLATE_VERSION
     assert data["buyer"]["lines"] == [
         "〒100-0005",
         "東京都千代田区丸の内一丁目1番1号",

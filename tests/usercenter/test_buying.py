@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from remit.billing.models import CheckoutSession, Invoice, Order, Payment
@@ -245,6 +246,28 @@ def test_a_six_month_plan_by_invoice_carries_the_po_number_and_notes(signed_in, 
     # 6 x $49.00 less 5 %
     assert invoice.subtotal_minor == 27_930
     assert account.po_numbers.filter(value="PO-778").exists()
+
+
+@time_machine.travel("2026-01-31 09:00Z", tick=False)
+def test_a_plan_by_invoice_shows_its_size_and_period_and_no_pending_credits(signed_in, account):
+    # Given a customer who buys a six-month plan by invoice
+    response = _plan_post(signed_in, months=6)
+    assert response.status_code == 302, _errors(response)
+    invoice = Invoice.objects.get(account=account)
+
+    # When they land on the next page and then open Orders & Invoices
+    landed = signed_in.get(response["Location"]).content.decode()
+    orders = signed_in.get(reverse("usercenter:orders")).content.decode()
+
+    # Then the message names the plan's size and period, and no credits are pending anywhere
+    assert (
+        f"Invoice {invoice.number} for Pro 50,000 emails, 6 months (2026-01-31 to 2026-07-30) "
+        "was created and emailed."
+    ) in landed
+    assert "credits are pending" not in landed
+    assert "pending until paid" not in orders
+    assert "300,000" not in landed + orders
+    assert credit_balance(account=account).pending == 0
 
 
 def test_the_plan_form_prefills_the_billing_address_and_default_po(signed_in, account):

@@ -4,6 +4,7 @@ a PO number to unpaid invoices as revisions."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from remit.billing.models import BillingProfile, Invoice, InvoiceRevision, PurchaseOrderNumber
@@ -52,6 +53,36 @@ def test_invalid_details_are_refused_and_nothing_changes(signed_in, account):
     assert response.status_code == 400
     assert set(response.context["profile_form"].errors) == {"tax_id", "city"}
     assert BillingProfile.objects.get(account=account).legal_name == before
+
+
+def test_a_wrong_vat_number_is_explained_in_the_customers_language(signed_in, account):
+    # Given a German-speaking customer who mistypes the last digit of the VAT number
+    signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    before = BillingProfile.objects.get(account=account).tax_id
+
+    # When the details are saved
+    response = signed_in.post(
+        reverse("usercenter:settings_billing_profile"), {**DETAILS, "tax_id": "DE136695977"}
+    )
+
+    # Then the field says what is wrong and what a German VAT number looks like
+    assert response.status_code == 400
+    assert response.context["profile_form"].errors["tax_id"] == [
+        "Eine USt-IdNr. (Deutschland) besteht aus DE und 9 Ziffern. Die Prüfziffer von "
+        "DE136695977 ist falsch; bitte prüfen Sie die Nummer auf Tippfehler."
+    ]
+    assert BillingProfile.objects.get(account=account).tax_id == before
+
+
+def test_a_vat_number_with_markup_is_shown_escaped(signed_in, account):
+    response = signed_in.post(
+        reverse("usercenter:settings_billing_profile"), {**DETAILS, "tax_id": "<b>DE1</b>"}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "DE&lt;B&gt;DE1&lt;B&gt; does not have this form." in body
+    assert "<B>" not in body
 
 
 def test_adding_a_po_number_applied_to_unpaid_invoices_revises_them(signed_in, account):

@@ -4,8 +4,10 @@ billing-information gate (UC3), downloads of stored PDFs (UC4), scoping and secu
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -113,6 +115,36 @@ def test_orders_are_listed_newest_first_without_free_trial_orders(signed_in, acc
     assert "$200.00" in page
     assert "PO-42" in page
     assert "free trial are invoiced by our payment provider" in page
+
+
+def test_a_platform_order_shows_its_payment_day_in_the_accounts_time_zone(signed_in, account):
+    # Given a Berlin account whose Stripe payment at 00:30 local time on 1 March (23:30 UTC on
+    # 28 February) is recorded on 2 March
+    account.time_zone = "Europe/Berlin"
+    account.save(update_fields=["time_zone"])
+    with time_machine.travel("2026-03-02 09:00Z", tick=False):
+        order = order_record_from_platform(
+            account=account,
+            actor=Actor.payment_platform("stripe"),
+            external_reference="in_late",
+            kind=Order.Kind.CREDITS,
+            credits=10,
+            is_free_trial=False,
+            provider="stripe",
+            provider_reference="pi_late",
+            amount_minor=1000,
+            currency="USD",
+            received_at=datetime(2026, 2, 28, 23, 30, tzinfo=UTC),
+        )
+
+    # When the customer opens Orders & Invoices
+    response = signed_in.get(reverse("usercenter:orders"))
+
+    # Then the row is dated 1 March (Berlin), not 28 February (UTC) nor 2 March (recorded)
+    page = response.content.decode()
+    row = re.search(rf'<tr id="order-{order.pk}">\s*<td[^>]*>([^<]*)</td>', page)
+    assert row is not None
+    assert row.group(1) == "2026-03-01"
 
 
 def test_orders_filter_by_status_and_search_and_paginate(signed_in, account, settings):

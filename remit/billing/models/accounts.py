@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from remit.core.dates import validate_time_zone
+
 
 class Account(models.Model):
     """A customer of the operator: a company or person that buys the service."""
@@ -27,6 +29,10 @@ class Account(models.Model):
     unpaid_invoice_limit = models.PositiveSmallIntegerField(null=True, blank=True)
     # D4: the customer is exempt from tax (certificate on file); taxes are not charged.
     tax_exempt = models.BooleanField(default=False)
+    # IANA name of the zone the account's dates are shown in (UC2); empty: REMIT_TIME_ZONE.
+    time_zone = models.CharField(
+        max_length=64, blank=True, default="", validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,11 +8,15 @@ from functools import cache
 from babel import Locale
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import InvalidChecksum, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from remit.billing.services.tax import EU_MEMBER_STATES
+from remit.core.i18n import country_name
 from remit.core.validation import FieldErrors, clean_text
 
 MAX_RECIPIENTS = 10
@@ -103,11 +107,105 @@ def _compact_tax_id(raw: str) -> str:
     return "".join(char for char in raw if char not in " .-/\t").upper()
 
 
+# How each EU VAT number is written, as python-stdnum checks it, for the error messages:
+# (prefix as written, shape, counts). Shapes: "digits" (prefix and N digits), "digits_either"
+# (N or M digits), "digits_range" (N to M digits), or a country's own wording.
+_VAT_FORMATS: dict[str, tuple[str, str, tuple[int, ...]]] = {
+    "AT": ("ATU", "digits", (8,)),
+    "BE": ("BE", "digits", (10,)),
+    "BG": ("BG", "digits_either", (9, 10)),
+    "CY": ("CY", "CY", ()),
+    "CZ": ("CZ", "digits_range", (8, 10)),
+    "DE": ("DE", "digits", (9,)),
+    "DK": ("DK", "digits", (8,)),
+    "EE": ("EE", "digits", (9,)),
+    "ES": ("ES", "ES", ()),
+    "FI": ("FI", "digits", (8,)),
+    "FR": ("FR", "FR", ()),
+    "GR": ("EL", "digits", (9,)),
+    "HR": ("HR", "digits", (11,)),
+    "HU": ("HU", "digits", (8,)),
+    "IE": ("IE", "IE", ()),
+    "IT": ("IT", "digits", (11,)),
+    "LT": ("LT", "digits_either", (9, 12)),
+    "LU": ("LU", "digits", (8,)),
+    "LV": ("LV", "digits", (11,)),
+    "MT": ("MT", "digits", (8,)),
+    "NL": ("NL", "NL", ()),
+    "PL": ("PL", "digits", (10,)),
+    "PT": ("PT", "digits", (9,)),
+    "RO": ("RO", "digits_range", (2, 10)),
+    "SE": ("SE", "SE", ()),
+    "SI": ("SI", "digits", (8,)),
+    "SK": ("SK", "digits", (10,)),
+    # Outside the EU, with a stdnum validator and a simple form.
+    "GB": ("GB", "digits_either", (9, 12)),
+    "CH": ("CHE", "CH", ()),
+}
+
+
+def _vat_format(country: str) -> str:
+    """ "DE followed by 9 digits", translated."""
+    prefix, shape, counts = _VAT_FORMATS[country]
+    if shape == "digits":
+        return _("%(prefix)s followed by %(count)s digits") % {
+            "prefix": prefix,
+            "count": counts[0],
+        }
+    if shape == "digits_either":
+        return _("%(prefix)s followed by %(count)s or %(other)s digits") % {
+            "prefix": prefix,
+            "count": counts[0],
+            "other": counts[1],
+        }
+    if shape == "digits_range":
+        return _("%(prefix)s followed by %(low)s to %(high)s digits") % {
+            "prefix": prefix,
+            "low": counts[0],
+            "high": counts[1],
+        }
+    own = {
+        "CY": _("CY followed by 8 digits and a letter"),
+        "ES": _("ES followed by a letter or digit, 7 digits and a letter or digit"),
+        "FR": _("FR followed by 2 letters or digits and 9 digits"),
+        "IE": _("IE followed by 7 digits and 1 or 2 letters"),
+        "NL": _("NL followed by 9 digits, the letter B and 2 digits"),
+        "SE": _("SE followed by 12 digits ending in 01"),
+        "CH": _("CHE followed by 9 digits and MWST, TVA or IVA"),
+    }
+    return own[shape]
+
+
+def _tax_id_error(country: str, number: str, problem: str) -> str:
+    """What is wrong with a tax/VAT number and the form the country expects, in the
+    customer's language: "A VAT number from Germany is DE followed by 9 digits. The check
+    digit of DE123456789 is wrong; check it for a typing error." """
+    place = country_name(country, get_language() or "en")
+    if country not in _VAT_FORMATS:
+        return _("This is not a valid tax ID for %(country)s.") % {"country": place}
+    expected = _("A VAT number from %(country)s is %(format)s.") % {
+        "country": place,
+        "format": _vat_format(country),
+    }
+    return f"{expected} {problem}"
+
+
+def _stdnum_problem(error: StdnumValidationError, number: str) -> str:
+    if isinstance(error, InvalidChecksum):
+        return _("The check digit of %(number)s is wrong; check it for a typing error.") % {
+            "number": number
+        }
+    if isinstance(error, InvalidLength):
+        return _("%(number)s has too many or too few characters.") % {"number": number}
+    return _("%(number)s does not have this form.") % {"number": number}
+
+
 def clean_tax_id(errors: FieldErrors, name: str, value: str, country: str) -> str:
     """Normalise a tax/VAT id and check it against the country's format (python-stdnum).
 
     EU VAT numbers are stored with their prefix (EL for Greece), added when the customer left it
-    out; GB numbers likewise keep their GB prefix.
+    out; GB numbers likewise keep their GB prefix. A refused number's message says what is
+    wrong and the form the country expects, in the customer's language.
     """
     raw = value.strip()
     if not raw:
@@ -117,21 +215,27 @@ def clean_tax_id(errors: FieldErrors, name: str, value: str, country: str) -> st
         compact = _compact_tax_id(raw)
         if compact[:2].isalpha():
             if compact[:2] != prefix:
-                errors.add(name, f"A VAT number for this country starts with {prefix}.")
+                problem = _("%(number)s starts with %(given)s, not %(prefix)s.") % {
+                    "number": compact,
+                    "given": compact[:2],
+                    "prefix": prefix,
+                }
+                errors.add(name, _tax_id_error(country, compact, problem))
                 return raw
         else:
             compact = prefix + compact
         try:
             return str(eu_vat.validate(compact))
-        except StdnumValidationError:
-            errors.add(name, f"This is not a valid VAT number for {country} ({prefix}…).")
+        except StdnumValidationError as error:
+            errors.add(name, _tax_id_error(country, compact, _stdnum_problem(error, compact)))
             return raw
     module = get_cc_module(country.lower(), "vat") if country else None
     if module is not None:
         try:
             cleaned = str(module.validate(raw))
-        except StdnumValidationError:
-            errors.add(name, f"This is not a valid tax ID for {country}.")
+        except StdnumValidationError as error:
+            number = _compact_tax_id(raw)
+            errors.add(name, _tax_id_error(country, number, _stdnum_problem(error, number)))
             return raw
         return f"GB{cleaned}" if country == "GB" and cleaned[:1].isdigit() else cleaned
     compact = "".join(raw.split()).upper()

@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import typst
-from babel import Locale
 from django.conf import settings
 from django.utils import timezone
 
-from remit.billing.models import CreditNote, Invoice, Order
+from remit.billing.models import CreditNote, Invoice, Order, Payment
 from remit.core.i18n import (
-    BABEL_LOCALES,
     TYPST_LANGUAGES,
+    country_name,
     format_day,
     format_money,
     format_percent,
@@ -35,12 +34,22 @@ from remit.documents.models import Document
 from remit.documents.selectors import document_invoice_revision
 
 # New documents are rendered with this set; an issued one always with its own (Document.
-# template_version). v2: synthetic bold for CJK text (the CJK font has no bold face), and
-# Japanese and Chinese addresses in their own order on documents in that language.
-CURRENT_TEMPLATE_VERSION = "2"
+# template_version), so what an issued document prints never changes. v2: synthetic bold for
+# CJK text (the CJK font has no bold face), and Japanese and Chinese addresses in their own
+# order on documents in that language. v3 changes what is printed, not the layout (it uses the
+# v2 files): a paid invoice says when and how it was paid, every zero-tax invoice says why
+# (zero rated too), the payment box asks for a bank transfer only when the seller has bank
+# details, and there is no logo unless one is configured.
+CURRENT_TEMPLATE_VERSION = "3"
 # The first set that prints Japanese and Chinese parties' addresses in local order.
 LOCAL_ADDRESS_ORDER_SINCE = 2
+# The first set with the v3 changes above.
+PAYMENT_DETAILS_SINCE = 3
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "templates" / "typst"
+# Sets that print with an earlier set's Typst files (their difference is in the data).
+LAYOUT_OF = {"3": "2"}
+# What v1 and v2 documents print when REMIT_SELLER_LOGO is not set; v3 prints no logo then.
+LEGACY_DEFAULT_LOGO = TEMPLATE_ROOT / "default-logo.svg"
 PDF_STANDARD: Literal["a-3b"] = "a-3b"
 
 _compilers: dict[str, typst.Compiler] = {}
@@ -56,28 +65,39 @@ def font_dirs() -> list[str]:
 
 
 def _compiler(template_version: str) -> typst.Compiler:
+    layout = LAYOUT_OF.get(template_version, template_version)
     with _compilers_lock:
-        compiler = _compilers.get(template_version)
+        compiler = _compilers.get(layout)
         if compiler is None:
-            entry = TEMPLATE_ROOT / f"v{template_version}" / "document.typ"
+            entry = TEMPLATE_ROOT / f"v{layout}" / "document.typ"
             if not entry.is_file():
                 raise RenderError(f"No template set v{template_version}")
             compiler = typst.Compiler(
                 str(entry),
-                root=str(TEMPLATE_ROOT / f"v{template_version}"),
+                root=str(TEMPLATE_ROOT / f"v{layout}"),
                 font_paths=font_dirs(),
                 ignore_system_fonts=True,
             )
-            _compilers[template_version] = compiler
+            _compilers[layout] = compiler
         return compiler
 
 
+def _since(template_version: str, version: int) -> bool:
+    return int(template_version) >= version
+
+
+def logo_path(template_version: str) -> str:
+    """The configured logo; when none is configured (unset, not empty), the seller's name is
+    the brand, except on v1 and v2 documents, which were issued with Remit's own logo."""
+    configured = settings.REMIT_SELLER_LOGO
+    if configured is not None:
+        return configured
+    return "" if _since(template_version, PAYMENT_DETAILS_SINCE) else str(LEGACY_DEFAULT_LOGO)
+
+
 @cache
-def _logo_svg() -> str | None:
-    path = settings.REMIT_SELLER_LOGO
-    if not path:
-        return None
-    return Path(path).read_text(encoding="utf-8")
+def _logo_svg(path: str) -> str | None:
+    return Path(path).read_text(encoding="utf-8") if path else None
 
 
 @cache
@@ -153,7 +173,7 @@ def _printable_data(value: Any) -> Any:
 def render_pdf(*, template_version: str, data: dict[str, Any], timestamp: datetime) -> bytes:
     """PDF/A-3b bytes for ``data``; deterministic for the same inputs."""
     inputs = {"data": json.dumps(_printable_data(data), ensure_ascii=False, sort_keys=True)}
-    logo = _logo_svg()
+    logo = _logo_svg(logo_path(template_version))
     if logo:
         inputs["logo"] = logo
     compiler = _compiler(template_version)
@@ -173,18 +193,13 @@ def render_pdf(*, template_version: str, data: dict[str, Any], timestamp: dateti
 # --- building the data ----------------------------------------------------------------------
 
 
-def _country_name(code: str, language: str) -> str:
-    territories = Locale.parse(BABEL_LOCALES[normalise_language(language)]).territories
-    return str(territories.get(code, code))
-
-
 AddressOrder = Literal["western", "japanese", "chinese"]
 
 
 def _address_order(party: dict[str, Any], language: str, *, template_version: str) -> AddressOrder:
     """How a party's address is written: in local order when the document is in the language
     of the party's country (a Japanese company on a Japanese document), else Western."""
-    if int(template_version) >= LOCAL_ADDRESS_ORDER_SINCE:
+    if _since(template_version, LOCAL_ADDRESS_ORDER_SINCE):
         country = party.get("country")
         if country == "JP" and language == "ja":
             return "japanese"
@@ -228,7 +243,7 @@ def _western_address_lines(party: dict[str, Any], language: str) -> list[str]:
         city_line = f"{city_line}, {party['region']}"
     lines = [party.get("address_line1", ""), party.get("address_line2", ""), city_line]
     if party.get("country"):
-        lines.append(_country_name(party["country"], language))
+        lines.append(country_name(party["country"], language))
     return [line for line in lines if line]
 
 
@@ -247,7 +262,7 @@ def _address_lines(
         party.get("city", ""),
         party.get("address_line1", ""),
     )
-    country = "" if domestic else _country_name(party["country"], language)
+    country = "" if domestic else country_name(party["country"], language)
     if order == "japanese":
         # 〒 postal code; prefecture, city and street as one run; the building on its own
         # line; a foreign document names the country last, under the address.
@@ -310,8 +325,14 @@ def _footer(
     return " · ".join(part for part in parts if part), support_line(seller, language)
 
 
+# Why a tax line has no tax, by EN 16931 category. v1 and v2 named no reason for zero-rated
+# sales (a country without a configured rate).
+TAX_NOTES = {"AE": "note_AE", "E": "note_E", "O": "note_O"}
+TAX_NOTES_SINCE_V3 = {**TAX_NOTES, "Z": "note_Z"}
+
+
 def _lines_and_totals(
-    document: Invoice | CreditNote, language: str, *, total_key: str
+    document: Invoice | CreditNote, language: str, *, total_key: str, template_version: str
 ) -> dict[str, Any]:
     currency = document.currency
     lines = list(document.lines.all())
@@ -341,7 +362,9 @@ def _lines_and_totals(
                 format_money(tax_line.tax_minor, currency, language),
             ]
         )
-    notes_keys = {"AE": "note_AE", "E": "note_E", "O": "note_O"}
+    notes_keys = (
+        TAX_NOTES_SINCE_V3 if _since(template_version, PAYMENT_DETAILS_SINCE) else TAX_NOTES
+    )
     return {
         "show_discount": show_discount,
         "columns": columns,
@@ -374,9 +397,26 @@ def _lines_and_totals(
     }
 
 
+def bank_transfer_possible(seller: dict[str, Any]) -> bool:
+    """The seller snapshot has an account to pay into (an IBAN or an account number)."""
+    return bool(seller.get("bank_iban") or seller.get("bank_account_number"))
+
+
 def payment_instructions(invoice: Invoice, language: str) -> dict[str, Any]:
-    """Bank-transfer instructions with the invoice number as reference (P7): on the PDF and on
-    the User Center's Pay page."""
+    """How to pay an outstanding invoice, with its number as the reference (P7): on the PDF and
+    on the User Center's Pay page. A bank transfer is asked for only when the seller has bank
+    details (``by_bank_transfer``); otherwise the customer is sent to pay online."""
+    if not bank_transfer_possible(invoice.seller):
+        return {
+            "text": label("pay_online", language, reference=invoice.number),
+            "rows": [[label("reference", language), invoice.number]],
+            "by_bank_transfer": False,
+        }
+    return {**_bank_transfer_instructions(invoice, language), "by_bank_transfer": True}
+
+
+def _bank_transfer_instructions(invoice: Invoice, language: str) -> dict[str, Any]:
+    """The bank-transfer box as v1 and v2 print it (whatever the bank details)."""
     seller = invoice.seller
     rows = [
         [label("reference", language), invoice.number],
@@ -427,27 +467,48 @@ def invoice_render_data(document: Document) -> dict[str, Any]:
     revision = document_invoice_revision(document)
     assert revision is not None
     language = normalise_language(document.language)
+    version = document.template_version
     paid_at_issue = invoice.order.payment_method == Order.PaymentMethod.CARD
+    payment_details = _since(version, PAYMENT_DETAILS_SINCE)
     meta = [
         [label("number", language), invoice.number],
         [label("issue_date", language), format_day(invoice.issue_date, language)],
     ]
     if not paid_at_issue:
         meta.append([label("due_date", language), format_day(invoice.due_date, language)])
+    elif payment_details and invoice.paid_at is not None:
+        # Paid by card before it was issued; later payments get a receipt of their own (an
+        # issued invoice never changes).
+        meta += _paid_meta(invoice.paid_at, Payment.Method.CARD, language)
     if revision.po_number:
         meta.append([label("po_number", language), revision.po_number])
     if revision.revision > 1:
         meta.append([label("revision", language), str(revision.revision)])
     data = _base(document, invoice.seller, invoice.buyer)
-    data.update(_lines_and_totals(invoice, language, total_key="total"))
+    data.update(_lines_and_totals(invoice, language, total_key="total", template_version=version))
+    if paid_at_issue:
+        payment = None
+    elif payment_details:
+        instructions = payment_instructions(invoice, language)
+        payment = {"text": instructions["text"], "rows": instructions["rows"]}
+    else:
+        payment = _bank_transfer_instructions(invoice, language)
     data.update(
         title=label("invoice", language),
         meta=meta,
         notes=revision.notes,
         stamp=label("status_paid", language) if paid_at_issue else "",
-        payment=None if paid_at_issue else payment_instructions(invoice, language),
+        payment=payment,
     )
     return data
+
+
+def _paid_meta(paid_at: datetime, method: str, language: str) -> list[list[str]]:
+    """ "Paid on" and "Payment method" rows, the day in the site's time zone."""
+    return [
+        [label("paid_on", language), format_day(timezone.localtime(paid_at).date(), language)],
+        [label("payment_method", language), label(f"method_{method}", language)],
+    ]
 
 
 def credit_note_render_data(document: Document) -> dict[str, Any]:
@@ -455,7 +516,14 @@ def credit_note_render_data(document: Document) -> dict[str, Any]:
     assert credit_note is not None
     language = normalise_language(document.language)
     data = _base(document, credit_note.seller, credit_note.buyer)
-    data.update(_lines_and_totals(credit_note, language, total_key="total_credited"))
+    data.update(
+        _lines_and_totals(
+            credit_note,
+            language,
+            total_key="total_credited",
+            template_version=document.template_version,
+        )
+    )
     data.update(
         title=label("credit_note", language),
         meta=[
@@ -476,16 +544,19 @@ def receipt_render_data(document: Document) -> dict[str, Any]:
     language = normalise_language(document.language)
     amount = format_money(payment.amount_minor, payment.currency, language)
     data = _base(document, invoice.seller, invoice.buyer)
-    data.update(_lines_and_totals(invoice, language, total_key="amount_paid"))
+    data.update(
+        _lines_and_totals(
+            invoice,
+            language,
+            total_key="amount_paid",
+            template_version=document.template_version,
+        )
+    )
     data.update(
         title=label("receipt", language),
         meta=[
             [label("invoice", language), invoice.number],
-            [
-                label("paid_on", language),
-                format_day(timezone.localtime(payment.received_at).date(), language),
-            ],
-            [label("payment_method", language), label(f"method_{payment.method}", language)],
+            *_paid_meta(payment.received_at, payment.method, language),
             [label("reference", language), payment.provider_reference],
         ],
         intro=label("receipt_text", language, amount=amount, number=invoice.number),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import time_machine
 from django.utils import timezone
 
 from remit.billing.actors import Actor
 from remit.billing.models import Order
-from remit.billing.selectors.orders import order_list_for_account
+from remit.billing.selectors.orders import order_list_for_account, order_years_for_account
 from remit.billing.services.invoices import invoice_void
 from remit.billing.services.orders import order_record_from_platform
 from tests.billing.helpers import (
@@ -93,3 +95,74 @@ def test_searches_by_invoice_number_and_po_number(account, history):
     assert list(order_list_for_account(account=account, search=number)) == [history["void_2026"]]
     assert list(order_list_for_account(account=account, search="new-7")) == [history["unpaid_2026"]]
     assert list(order_list_for_account(account=account, search="no such thing")) == []
+
+
+# --- the order's date: the payment's (or the order's) real day, in the account's time zone ------
+
+
+def _record_from_platform(account, *, paid_at: str, reference: str) -> Order:
+    return order_record_from_platform(
+        account=account,
+        actor=Actor.payment_platform("stripe"),
+        external_reference=f"in_{reference}",
+        kind=Order.Kind.CREDITS,
+        credits=10,
+        is_free_trial=False,
+        provider="stripe",
+        provider_reference=f"pi_{reference}",
+        amount_minor=1_000,
+        currency="USD",
+        received_at=datetime.fromisoformat(paid_at),
+    )
+
+
+def test_a_platform_order_is_dated_by_its_payment_in_the_accounts_time_zone(catalogue):
+    # Given a New York account whose Stripe payment at 22:30 local time on New Year's Eve
+    # (03:30 UTC on 1 January) is recorded two days later
+    account = AccountFactory(time_zone="America/New_York")
+    with time_machine.travel("2026-01-03 10:00Z", tick=False):
+        recorded = _record_from_platform(
+            account, paid_at="2026-01-01T03:30:00+00:00", reference="nye"
+        )
+    # and an invoice order placed at 23:30 local time on 28 February (04:30 UTC on 1 March)
+    BillingProfileFactory(account=account)
+    with time_machine.travel("2026-03-01 04:30Z", tick=False):
+        placed = buy_credits_by_invoice(account, credits=100).order
+
+    # When the list is read
+    listed = list(order_list_for_account(account=account))
+
+    # Then each order carries its own local day, not the day it was recorded (3 January) nor
+    # the UTC day
+    assert [(order, order.ordered_on.isoformat()) for order in listed] == [
+        (placed, "2026-02-28"),
+        (recorded, "2025-12-31"),
+    ]
+    # and the year filter and its choices use those days.
+    assert list(order_list_for_account(account=account, year=2025)) == [recorded]
+    assert list(order_list_for_account(account=account, year=2026)) == [placed]
+    assert order_years_for_account(account=account) == [2026, 2025]
+
+
+def test_an_account_ahead_of_utc_sees_the_next_day(catalogue):
+    # Given a Tokyo account whose order was placed at 16:00 UTC on 31 December (01:00 JST)
+    account = AccountFactory(time_zone="Asia/Tokyo")
+    BillingProfileFactory(account=account)
+    with time_machine.travel("2025-12-31 16:00Z", tick=False):
+        order = buy_credits_by_invoice(account, credits=100).order
+
+    # Then it is listed on 1 January 2026, in 2026
+    (listed,) = order_list_for_account(account=account)
+    assert (listed, listed.ordered_on.isoformat()) == (order, "2026-01-01")
+    assert order_years_for_account(account=account) == [2026]
+    assert list(order_list_for_account(account=account, year=2025)) == []
+
+
+def test_an_account_without_a_time_zone_uses_the_sites(catalogue, settings):
+    settings.TIME_ZONE = "America/Los_Angeles"
+    account = AccountFactory()
+    assert account.time_zone == ""
+    recorded = _record_from_platform(account, paid_at="2026-01-01T03:30:00+00:00", reference="la")
+
+    (listed,) = order_list_for_account(account=account)
+    assert (listed, listed.ordered_on.isoformat()) == (recorded, "2025-12-31")

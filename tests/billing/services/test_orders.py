@@ -10,8 +10,15 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from remit.billing.models import Account, BillingProfile, Invoice, Order, TaxCategory
-from remit.billing.selectors.credits import credit_balance
+from remit.billing.models import (
+    Account,
+    BillingProfile,
+    CreditLedgerEntry,
+    Invoice,
+    Order,
+    TaxCategory,
+)
+from remit.billing.selectors.credits import CreditBalance, credit_balance
 from remit.billing.services.orders import order_place
 from remit.billing.services.validation import BillingProfileInput
 from remit.core.errors import (
@@ -334,7 +341,52 @@ def test_a_six_month_plan_by_invoice_with_po_number_and_notes(account, catalogue
     assert invoice.po_number == "PO-778"
     assert invoice.notes == "Cost centre 42\nAttn: Accounts Payable"
     assert account.po_numbers.get().value == "PO-778"
-    assert credit_balance(account=account).pending == 300_000
+    # A plan is not credits: its allowance is neither pending nor in the balance.
+    assert credit_balance(account=account) == CreditBalance(balance=0, pending=0)
+    assert not CreditLedgerEntry.objects.filter(account=account).exists()
+
+
+def test_a_paid_plan_invoice_grants_no_credits(account, catalogue):
+    # Given a plan bought by invoice and credits bought by invoice
+    plan = order_place(
+        account=account,
+        actor=ACTOR,
+        kind=Order.Kind.SUBSCRIPTION,
+        payment_method=Order.PaymentMethod.INVOICE,
+        plan_size=catalogue,
+        term_months=3,
+    )
+    credits = buy_credits_by_invoice(account, credits=120)
+
+    # When both are paid
+    pay_invoice(plan.invoice)
+    pay_invoice(credits)
+
+    # Then only the credit purchase moved credits
+    assert credit_balance(account=account) == CreditBalance(balance=120, pending=0)
+    assert set(CreditLedgerEntry.objects.values_list("order__kind", flat=True)) == {"credits"}
+
+
+def test_ledger_entries_of_plan_orders_written_before_the_fix_are_not_credits(account, catalogue):
+    # Given a plan order that (as the code did before) wrote its allowance as pending credits
+    plan = order_place(
+        account=account,
+        actor=ACTOR,
+        kind=Order.Kind.SUBSCRIPTION,
+        payment_method=Order.PaymentMethod.INVOICE,
+        plan_size=catalogue,
+        term_months=6,
+    )
+    CreditLedgerEntry.objects.create(
+        account=account,
+        order=plan,
+        kind=CreditLedgerEntry.Kind.PURCHASE_PENDING,
+        pending_delta=plan.credits,
+    )
+    buy_credits_by_invoice(account, credits=100)
+
+    # Then the balance counts only the credit purchase
+    assert credit_balance(account=account) == CreditBalance(balance=0, pending=100)
 
 
 def test_a_one_month_term_cannot_be_bought_by_invoice_but_can_by_card(account, catalogue):

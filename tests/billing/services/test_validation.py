@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from django.utils import translation
 
+from remit.billing.services.tax import EU_MEMBER_STATES
 from remit.billing.services.validation import (
     BillingProfileInput,
     FieldErrors,
@@ -14,7 +16,12 @@ from remit.billing.services.validation import (
     po_number_clean,
 )
 from remit.core.errors import ValidationFailed
+from remit.core.i18n import country_name
 
+DE_CHECK_DIGIT = (
+    "A VAT number from Germany is DE followed by 9 digits. "
+    "The check digit of DE136695977 is wrong; check it for a typing error."
+)
 SINGLE_LINE_FIELDS = ("legal_name", "address_line1", "address_line2", "city", "postal_code")
 LINE_BREAK_MESSAGE = "Line breaks and control characters are not allowed here."
 
@@ -210,14 +217,19 @@ def test_german_vat_id_is_normalised(typed):
 def test_german_vat_id_with_a_wrong_check_digit_is_refused():
     errors = _field_errors(_input(country="DE", tax_id="DE136695977"))
 
-    assert errors == {"tax_id": ["This is not a valid VAT number for DE (DE…)."]}
+    assert errors == {"tax_id": [DE_CHECK_DIGIT]}
 
 
 def test_french_vat_id_for_a_german_address_is_refused():
     # Given a valid French VAT number ("FR40303265045" is valid for FR)
     errors = _field_errors(_input(country="DE", tax_id="FR40303265045"))
 
-    assert errors == {"tax_id": ["A VAT number for this country starts with DE."]}
+    assert errors == {
+        "tax_id": [
+            "A VAT number from Germany is DE followed by 9 digits. "
+            "FR40303265045 starts with FR, not DE."
+        ]
+    }
 
 
 def test_greek_vat_id_with_the_el_prefix_is_accepted():
@@ -234,7 +246,12 @@ def test_greek_vat_id_with_the_gr_prefix_is_refused():
         _input(country="GR", city="Athina", postal_code="10431", tax_id="GR094259216")
     )
 
-    assert errors == {"tax_id": ["A VAT number for this country starts with EL."]}
+    assert errors == {
+        "tax_id": [
+            "A VAT number from Greece is EL followed by 9 digits. "
+            "GR094259216 starts with GR, not EL."
+        ]
+    }
 
 
 def test_greek_vat_id_without_prefix_gets_the_el_prefix():
@@ -268,7 +285,12 @@ def test_invalid_uk_vat_id_is_refused():
         _input(country="GB", city="London", postal_code="SW1A 1AA", tax_id="GB980780685")
     )
 
-    assert errors == {"tax_id": ["This is not a valid tax ID for GB."]}
+    assert errors == {
+        "tax_id": [
+            "A VAT number from United Kingdom is GB followed by 9 or 12 digits. "
+            "The check digit of GB980780685 is wrong; check it for a typing error."
+        ]
+    }
 
 
 def test_swiss_uid_with_mwst_suffix_is_accepted_and_compacted():
@@ -284,7 +306,122 @@ def test_swiss_uid_without_vat_suffix_is_refused():
         _input(country="CH", city="Zürich", postal_code="8001", tax_id="CHE-113.747.391")
     )
 
-    assert errors == {"tax_id": ["This is not a valid tax ID for CH."]}
+    assert errors == {
+        "tax_id": [
+            "A VAT number from Switzerland is CHE followed by 9 digits and MWST, TVA or IVA. "
+            "CHE113747391 has too many or too few characters."
+        ]
+    }
+
+
+# --- VAT messages: what is wrong and the form each EU country expects ---------------------------
+
+# A wrongly typed number for every EU country (a check digit changed, or too short), with the
+# form the message must give.
+EU_VAT_FORMS = {
+    "AT": ("ATU1234567", "ATU followed by 8 digits"),
+    "BE": ("BE0123456789", "BE followed by 10 digits"),
+    "BG": ("BG123456789", "BG followed by 9 or 10 digits"),
+    "CY": ("CY1234567", "CY followed by 8 digits and a letter"),
+    "CZ": ("CZ12345678", "CZ followed by 8 to 10 digits"),
+    "DE": ("DE123456789", "DE followed by 9 digits"),
+    "DK": ("DK1234567", "DK followed by 8 digits"),
+    "EE": ("EE123456789", "EE followed by 9 digits"),
+    "ES": ("ESX1234567X", "ES followed by a letter or digit, 7 digits and a letter or digit"),
+    "FI": ("FI12345678", "FI followed by 8 digits"),
+    "FR": ("FR12345678901", "FR followed by 2 letters or digits and 9 digits"),
+    "GR": ("EL123456789", "EL followed by 9 digits"),
+    "HR": ("HR1234567890", "HR followed by 11 digits"),
+    "HU": ("HU12345678", "HU followed by 8 digits"),
+    "IE": ("IE123456", "IE followed by 7 digits and 1 or 2 letters"),
+    "IT": ("IT12345678901", "IT followed by 11 digits"),
+    "LT": ("LT1234567890", "LT followed by 9 or 12 digits"),
+    "LU": ("LU12345678", "LU followed by 8 digits"),
+    "LV": ("LV1234567890", "LV followed by 11 digits"),
+    "MT": ("MT12345678", "MT followed by 8 digits"),
+    "NL": ("NL123456789B01", "NL followed by 9 digits, the letter B and 2 digits"),
+    "PL": ("PL1234567890", "PL followed by 10 digits"),
+    "PT": ("PT123456788", "PT followed by 9 digits"),
+    "RO": ("RO12", "RO followed by 2 to 10 digits"),
+    "SE": ("SE123456789001", "SE followed by 12 digits ending in 01"),
+    "SI": ("SI12345678", "SI followed by 8 digits"),
+    "SK": ("SK1234567890", "SK followed by 10 digits"),
+}
+
+
+def _eu_input(country: str, tax_id: str) -> BillingProfileInput:
+    return _input(country=country, city="Capital", postal_code="1000", tax_id=tax_id)
+
+
+def test_every_eu_country_has_its_vat_form_described():
+    assert set(EU_VAT_FORMS) == EU_MEMBER_STATES
+
+
+@pytest.mark.parametrize("country", sorted(EU_VAT_FORMS))
+def test_a_wrong_eu_vat_number_is_refused_with_the_expected_form(country):
+    # Given a wrongly typed VAT number of the country
+    typed, form = EU_VAT_FORMS[country]
+
+    # When it is checked
+    [message] = _field_errors(_eu_input(country, typed))["tax_id"]
+
+    # Then the message gives the country's form and what is wrong with this number
+    name = country_name(country, "en")
+    assert message.startswith(f"A VAT number from {name} is {form}. ")
+    problem = message.removeprefix(f"A VAT number from {name} is {form}. ")
+    assert problem in {
+        f"The check digit of {typed} is wrong; check it for a typing error.",
+        f"{typed} has too many or too few characters.",
+        f"{typed} does not have this form.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("DE123456789", "The check digit of DE123456789 is wrong; check it for a typing error."),
+        ("de 1234 5678", "DE12345678 has too many or too few characters."),
+        ("12345678A", "DE12345678A does not have this form."),
+        ("XY123456789", "XY123456789 starts with XY, not DE."),
+    ],
+    ids=["check-digit", "length", "form", "prefix"],
+)
+def test_the_german_vat_message_says_what_is_wrong(typed, problem):
+    errors = _field_errors(_input(country="DE", tax_id=typed))
+
+    assert errors == {
+        "tax_id": [f"A VAT number from Germany is DE followed by 9 digits. {problem}"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "de",
+            "Eine USt-IdNr. (Deutschland) besteht aus DE und 9 Ziffern. Die Prüfziffer von "
+            "DE123456789 ist falsch; bitte prüfen Sie die Nummer auf Tippfehler.",
+        ),
+        (
+            "fr",
+            "Un numéro de TVA (Allemagne) s’écrit DE suivi de 9 chiffres. Le chiffre de "
+            "contrôle de DE123456789 est faux ; vérifiez qu’il n’y a pas de faute de frappe.",
+        ),
+    ],
+)
+def test_the_vat_message_is_in_the_customers_language(language, expected):
+    with translation.override(language):
+        errors = _field_errors(_input(country="DE", tax_id="DE123456789"))
+
+    assert errors == {"tax_id": [expected]}
+
+
+def test_a_country_without_a_described_form_names_the_country():
+    errors = _field_errors(
+        _input(country="NO", city="Oslo", postal_code="0150", tax_id="NO 123 456 789 MVA")
+    )
+
+    assert errors == {"tax_id": ["This is not a valid tax ID for Norway."]}
 
 
 def test_free_text_tax_id_is_accepted_for_a_country_without_a_validator():
@@ -380,7 +517,7 @@ def test_all_errors_are_reported_at_once():
     assert errors == {
         "legal_name": ["This field is required."],
         "city": ["Use at most 100 characters (you used 101)."],
-        "tax_id": ["This is not a valid VAT number for DE (DE…)."],
+        "tax_id": [DE_CHECK_DIGIT],
         "invoice_recipient_emails": ["nope is not a valid email address."],
     }
 

@@ -31,6 +31,7 @@ from remit.billing.services.billing_profiles import billing_profile_set
 from remit.billing.services.orders import order_card_payment_record, order_place
 from remit.billing.services.payments import invoice_payment_record
 from remit.billing.services.validation import BillingProfileInput
+from remit.core.config import billing_settings
 
 DEMO_ACCOUNT_ID = "demo-acme"
 CUSTOMER_EMAIL = "customer@demo.remit.local"
@@ -184,4 +185,15 @@ class Command(BaseCommand):
             f"  Customer login: {CUSTOMER_EMAIL} / {password}  (account: {account.name})\n"
             f"  Admin login:    {SUPPORT_EMAIL} / {password}  (back office: /admin/)\n"
             + "".join(f"  {role} login: {email} / {password}\n" for email, role in ROLE_LOGINS)
+            + _bank_line()
         )
+
+
+def _bank_line() -> str:
+    """Say how demo invoices are paid: by transfer to the configured (or the demo's fictitious)
+    account, or online only when there are no bank details."""
+    seller = billing_settings().seller
+    account = seller.get("bank_iban") or seller.get("bank_account_number")
+    if not account:
+        return "  Bank details: none (invoices ask to be paid online; set REMIT_BANK_*)\n"
+    return f"  Bank details on invoices: {seller.get('bank_name') or 'bank'} {account}\n"

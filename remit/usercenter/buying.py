@@ -6,11 +6,20 @@ error into a message the customer can act on; the rules themselves live in the s
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -44,12 +53,16 @@ from remit.billing.services.invoicing_rules import (
 )
 from remit.billing.services.orders import order_place
 from remit.billing.services.payment_platform import payment_test_mode
+from remit.billing.services.previews import gate_invoice_preview, order_invoice_preview
+from remit.billing.services.quotes import quote_credits, quote_plan
 from remit.core.errors import (
     CheckoutNotAvailable,
     CreditInvoiceBelowMinimum,
     DomainError,
     InvoiceNotPayable,
     InvoicingDuringTrialDisabled,
+    OrderInvoicedByPaymentPlatform,
+    OrderNotPaid,
     OrderNotPayable,
     PaymentAmountMismatch,
     PaymentPlatformUnavailable,
@@ -60,11 +73,12 @@ from remit.core.errors import (
 )
 from remit.core.forms import form_errors_add
 from remit.core.i18n import format_money, format_percent, format_quantity
-from remit.documents.services.rendering import payment_instructions
+from remit.documents.services.rendering import invoice_preview_render, payment_instructions
 from remit.usercenter.forms import (
     BillingProfileForm,
     CreditPurchaseForm,
     PlanPurchaseForm,
+    PurchaseForm,
 )
 from remit.usercenter.views import (
     _invoice_ready_redirect,
@@ -154,6 +168,7 @@ def _buy_page(
     billing_form: BillingProfileForm | None = None,
     active: str = "credits",
     problem: dict[str, Any] | None = None,
+    dialog: str = "",
     status: int = 200,
 ) -> HttpResponse:
     unit_price = credit_unit_price_minor(currency=account.currency)
@@ -190,6 +205,10 @@ def _buy_page(
             "pending_invoices": invoice_unpaid_list(account=account).select_related("order"),
             "po_numbers": po_number_list(account=account),
             "problem": problem,
+            "dialog": dialog,
+            "summary": _summary(account, credit_form if active == "credits" else plan_form)
+            if dialog
+            else None,
             "test_mode": payment_test_mode(),
             "card_only_terms": [term.months for term in terms if not term.invoice_allowed],
             "trial_without_invoicing": not invoicing_during_trial_allowed(account),
@@ -199,11 +218,128 @@ def _buy_page(
     )
 
 
+_STATE_SESSION_KEY = "usercenter_buy_state"
+
+
+def _summary(account: Account, form: PurchaseForm | None) -> dict[str, str] | None:
+    """The order summary the no-JavaScript dialog shows (with JavaScript the page fills it in):
+    what was chosen and its total before tax, from the same quote the order will use."""
+    if form is None or not form.is_bound or not form.is_valid():
+        return None
+    data = form.cleaned_data
+    language = _language()
+    try:
+        if isinstance(form, PlanPurchaseForm):
+            choices = dict(form.fields["plan_size"].choices)  # type: ignore[attr-defined]
+            terms = dict(form.fields["term_months"].choices)  # type: ignore[attr-defined]
+            plan_size = plan_size_get(plan_size_id=data["plan_size"])
+            if plan_size is None:
+                return None
+            quote = quote_plan(
+                currency=account.currency,
+                plan_size=plan_size,
+                term_months=data["term_months"],
+                payment_method=Order.PaymentMethod.CARD,
+                language=account.language,
+            )
+            return {
+                "plan": str(choices.get(data["plan_size"], "")),
+                "term": str(terms.get(data["term_months"], "")),
+                "total": format_money(quote.net_minor, account.currency, language),
+            }
+        quote = quote_credits(
+            currency=account.currency, credits=data["credits"], language=account.language
+        )
+    except DomainError:
+        return None
+    return {
+        "credits": format_quantity(data["credits"], language),
+        "total": format_money(quote.net_minor, account.currency, language),
+    }
+
+
+def _state_redirect(
+    request: HttpRequest,
+    kind: str,
+    *,
+    forms: tuple[PurchaseForm, BillingProfileForm | None] | None = None,
+    problem: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """Post/redirect/get: what was typed, the errors the services added (``forms``, given only
+    when they passed their own validation) and the refusal are kept in the session and shown by
+    the buy page's GET, so reloading it never resubmits and the message stays."""
+    form, billing_form = forms or (None, None)
+    token = secrets.token_urlsafe(9)
+    request.session[_STATE_SESSION_KEY] = {
+        "token": token,
+        "kind": kind,
+        "data": {
+            key: request.POST.getlist(key)
+            for key in request.POST
+            if key not in ("csrfmiddlewaretoken", "step")
+        },
+        "errors": form.errors.get_json_data() if form is not None else {},
+        "billing_errors": billing_form.errors.get_json_data() if billing_form is not None else {},
+        "problem": {"code": problem["code"], "text": problem["text"]} if problem else None,
+    }
+    # 303: the browser follows with a GET, so reloading the page never posts again.
+    return HttpResponseRedirect(
+        f"{reverse('usercenter:buy')}?tab={kind}&state={token}#{kind}", status=303
+    )
+
+
+def _errors_restore(form: forms.Form, errors: dict[str, list[dict[str, str]]]) -> None:
+    for field, field_errors in errors.items():
+        for error in field_errors:
+            form.add_error(None if field == "__all__" else field, error["message"])
+
+
+def _selection_only(form: PurchaseForm) -> bool:
+    """True if every error of ``form`` is on what is chosen on the page (credits, plan, term):
+    those are corrected on the page; every other one in the dialog."""
+    return all(field in ("credits", "plan_size", "term_months") for field in form.errors)
+
+
 @account_required
 def buy(request: HttpRequest, account: Account) -> HttpResponse:
-    """Buy credits (P1) and monthly plans (P5)."""
+    """Buy credits (P1) and monthly plans (P5). ``?state=`` shows the dialog again after a
+    submit (the no-JavaScript confirm step, or a refused purchase)."""
     active = request.GET.get("tab", "credits")
-    return _buy_page(request, account, active=active if active in PURCHASE_KINDS else "credits")
+    active = active if active in PURCHASE_KINDS else "credits"
+    state = request.session.get(_STATE_SESSION_KEY)
+    if not state or state.get("token") != request.GET.get("state"):
+        return _buy_page(request, account, active=active)
+    kind = state["kind"]
+    data = QueryDict(mutable=True)
+    for key, values in state["data"].items():
+        data.setlist(key, values)
+    form: CreditPurchaseForm | PlanPurchaseForm = (
+        CreditPurchaseForm(data, prefix="credits")
+        if kind == "credits"
+        else _plan_form(account, data)
+    )
+    form.is_valid()
+    billing_form = None
+    if data.get(f"{form.prefix}-create_invoice") in ("on", "true", "1"):
+        billing_form = BillingProfileForm(data, prefix=f"{form.prefix}-billing")
+        billing_form.is_valid()
+    _errors_restore(form, state["errors"])
+    if billing_form is not None:
+        _errors_restore(billing_form, state["billing_errors"])
+    problem = state["problem"]
+    if problem and problem["code"] == UnpaidInvoiceLimitReached.code:
+        problem = {**problem, "invoices": invoice_unpaid_list(account=account)}
+    billing_invalid = billing_form is not None and bool(billing_form.errors)
+    opens_dialog = bool(problem) or billing_invalid or not _selection_only(form)
+    return _buy_page(
+        request,
+        account,
+        active=kind,
+        problem=problem,
+        dialog=kind if opens_dialog or not form.errors else "",
+        billing_form=billing_form,
+        **{"credit_form" if kind == "credits" else "plan_form": form},  # type: ignore[arg-type]
+    )
 
 
 def checkout_urls(request: HttpRequest) -> CheckoutUrls:
@@ -275,11 +411,10 @@ def _minimum_text(error: CreditInvoiceBelowMinimum) -> str:
     }
 
 
-@account_required
-@require_POST
-def buy_submit(request: HttpRequest, account: Account, kind: str) -> HttpResponseBase:
-    """Place the order: by card → the payment platform; with *Create an Invoice* → the invoice is
-    issued, emailed and listed, and offered for download."""
+def _purchase_forms(
+    request: HttpRequest, account: Account, kind: str
+) -> tuple[CreditPurchaseForm | PlanPurchaseForm, BillingProfileForm | None]:
+    """The purchase form and, with *Create an Invoice* ticked, its billing-address form."""
     if kind not in PURCHASE_KINDS:
         raise Http404
     form: CreditPurchaseForm | PlanPurchaseForm = (
@@ -291,56 +426,50 @@ def buy_submit(request: HttpRequest, account: Account, kind: str) -> HttpRespons
     billing_form = (
         BillingProfileForm(request.POST, prefix=f"{form.prefix}-billing") if by_invoice else None
     )
+    return form, billing_form
 
-    def again(status: int = 400, problem: dict[str, Any] | None = None) -> HttpResponse:
-        return _buy_page(
-            request,
-            account,
-            active=kind,
-            problem=problem,
-            status=status,
-            billing_form=billing_form,
-            **{"credit_form" if kind == "credits" else "plan_form": form},  # type: ignore[arg-type]
-        )
 
+@account_required
+@require_POST
+def buy_submit(request: HttpRequest, account: Account, kind: str) -> HttpResponseBase:
+    """Place the order: by card → the payment platform; with *Create an Invoice* → the invoice is
+    issued, emailed and listed, and offered for download.
+
+    ``step=review`` (*Buy Monthly* or *Continue* without JavaScript) places nothing: it shows the
+    page again with the dialog open. Every refusal redirects to the page (post/redirect/get)."""
+    form, billing_form = _purchase_forms(request, account, kind)
+    if request.POST.get("step") == "review":
+        return _state_redirect(request, kind)
     forms_valid = form.is_valid()
     if billing_form is not None and not billing_form.is_valid():
         forms_valid = False
     if not forms_valid:
-        return again()
+        return _state_redirect(request, kind)
     data = form.cleaned_data
     actor = Actor.for_user(request.user)
+
+    def refused(problem: dict[str, Any] | None = None) -> HttpResponse:
+        return _state_redirect(request, kind, forms=(form, billing_form), problem=problem)
+
     try:
         order = order_place(
             account=account,
             actor=actor,
             kind=Order.Kind.CREDITS if kind == "credits" else Order.Kind.SUBSCRIPTION,
-            payment_method=Order.PaymentMethod.INVOICE if by_invoice else Order.PaymentMethod.CARD,
+            payment_method=Order.PaymentMethod.INVOICE
+            if billing_form is not None
+            else Order.PaymentMethod.CARD,
             credits=data.get("credits"),
             plan_size=plan_size_get(plan_size_id=data["plan_size"]) if kind == "plan" else None,
             term_months=data.get("term_months"),
             billing_profile=billing_form.to_input() if billing_form is not None else None,
-            po_number=data["po_number"] if by_invoice else "",
-            notes=data["notes"] if by_invoice else "",
+            po_number=data["po_number"] if billing_form is not None else "",
+            notes=data["notes"] if billing_form is not None else "",
             idempotency_key=data["idempotency_key"],
         )
         if order.payment_method == Order.PaymentMethod.INVOICE:
             invoice = order.invoice
-            if order.kind == Order.Kind.CREDITS:
-                created = _(
-                    "Invoice %(number)s was created and emailed. Your %(credits)s credits are "
-                    "pending until it is paid."
-                ) % {
-                    "number": invoice.number,
-                    "credits": format_quantity(order.credits, _language()),
-                }
-            else:
-                # A plan is not credits (P5): name its size and period instead.
-                created = _("Invoice %(number)s for %(plan)s was created and emailed.") % {
-                    "number": invoice.number,
-                    "plan": order.description,
-                }
-            messages.success(request, created)
+            messages.success(request, _invoice_created_text(order))
             return _invoice_ready_redirect(invoice)
         if order.status == Order.Status.PAID:
             messages.info(request, _("This purchase is already paid."))
@@ -353,24 +482,143 @@ def buy_submit(request: HttpRequest, account: Account, kind: str) -> HttpRespons
         )
     except ValidationFailed as error:
         form_errors_add(error, form, *([billing_form] if billing_form is not None else []))
-        return again()
+        return refused()
     except CreditInvoiceBelowMinimum as error:
         form.add_error("credits", _minimum_text(error))
-        return again()
+        return refused()
     except TermNotInvoiceable:
-        form.add_error(
-            "term_months",
-            _("This term can only be paid by card. Choose 3, 6 or 12 months to get an invoice."),
-        )
-        return again()
+        form.add_error("term_months", _term_not_invoiceable_text())
+        return refused()
     except (
         InvoicingDuringTrialDisabled,
         UnpaidInvoiceLimitReached,
         PaymentPlatformUnavailable,
         PriceNotAvailable,
     ) as error:
-        return again(status=409, problem=_problem(error, account))
+        return refused(_problem(error, account))
     return redirect(session.url)
+
+
+def _invoice_created_text(order: Order) -> str:
+    if order.kind == Order.Kind.CREDITS:
+        return _(
+            "Invoice %(number)s was created and emailed. Your %(credits)s credits are "
+            "pending until it is paid."
+        ) % {
+            "number": order.invoice.number,
+            "credits": format_quantity(order.credits, _language()),
+        }
+    # A plan is not credits (P5): name its size and period instead.
+    return _("Invoice %(number)s for %(plan)s was created and emailed.") % {
+        "number": order.invoice.number,
+        "plan": order.description,
+    }
+
+
+def _term_not_invoiceable_text() -> str:
+    return _("This term can only be paid by card. Choose 3, 6 or 12 months to get an invoice.")
+
+
+def _form_messages(*forms_: forms.Form | None) -> list[str]:
+    """Every error of ``forms_`` as "Label: message", for the preview's explanation."""
+    texts = []
+    for form in forms_:
+        if form is None:
+            continue
+        for field, errors in form.errors.items():
+            name = form.fields[field].label if field in form.fields else ""
+            texts += [f"{name}: {error}" if name else str(error) for error in errors]
+    return texts
+
+
+def _preview_response(
+    request: HttpRequest,
+    fmt: str,
+    *,
+    data: dict[str, Any] | None = None,
+    problems: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The preview as an HTML fragment (the dialog fetches it as the customer types) or as the
+    real PDF marked PREVIEW; never stored, numbered or emailed. ``problems``: why there is none."""
+    if data is not None and fmt == "pdf":
+        response = HttpResponse(invoice_preview_render(data), content_type="application/pdf")
+        response["Content-Disposition"] = 'inline; filename="invoice-preview.pdf"'
+    else:
+        response = render(
+            request,
+            "usercenter/includes/invoice_preview.html"
+            if fmt == "html"
+            else "usercenter/invoice_preview_problem.html",
+            {"data": data, "problems": problems, **support_context()},
+            status=status,
+        )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@account_required
+@require_POST
+def buy_preview(request: HttpRequest, account: Account, kind: str, fmt: str) -> HttpResponse:
+    """Preview of the invoice *Create Invoice* would issue with what the dialog holds now."""
+    form, billing_form = _purchase_forms(request, account, kind)
+    if billing_form is None:
+        billing_form = BillingProfileForm(request.POST, prefix=f"{form.prefix}-billing")
+    valid = form.is_valid()
+    if not billing_form.is_valid() or not valid:
+        return _preview_response(
+            request, fmt, problems=_form_messages(form, billing_form), status=400
+        )
+    data = form.cleaned_data
+    try:
+        preview = order_invoice_preview(
+            account=account,
+            actor=Actor.for_user(request.user),
+            kind=Order.Kind.CREDITS if kind == "credits" else Order.Kind.SUBSCRIPTION,
+            credits=data.get("credits"),
+            plan_size=plan_size_get(plan_size_id=data["plan_size"]) if kind == "plan" else None,
+            term_months=data.get("term_months"),
+            billing_profile=billing_form.to_input(),
+            po_number=data["po_number"],
+            notes=data["notes"],
+        )
+    except ValidationFailed as error:
+        form_errors_add(error, form, billing_form)
+        problems = _form_messages(form, billing_form)
+        return _preview_response(request, fmt, problems=problems, status=400)
+    except CreditInvoiceBelowMinimum as error:
+        return _preview_response(request, fmt, problems=[_minimum_text(error)], status=409)
+    except TermNotInvoiceable:
+        return _preview_response(request, fmt, problems=[_term_not_invoiceable_text()], status=409)
+    except (
+        InvoicingDuringTrialDisabled,
+        UnpaidInvoiceLimitReached,
+        PriceNotAvailable,
+    ) as error:
+        return _preview_response(
+            request, fmt, problems=[_problem(error, account)["text"]], status=409
+        )
+    return _preview_response(request, fmt, data=preview)
+
+
+@account_required
+@require_POST
+def gate_preview(request: HttpRequest, account: Account, order_id: int, fmt: str) -> HttpResponse:
+    """Preview of the invoice the billing-information gate would issue for this order."""
+    order = get_object_or_404(Order, pk=order_id, account=account)
+    form = BillingProfileForm(request.POST)
+    if not form.is_valid():
+        return _preview_response(request, fmt, problems=_form_messages(form), status=400)
+    try:
+        preview = gate_invoice_preview(
+            order=order, actor=Actor.for_user(request.user), billing_profile=form.to_input()
+        )
+    except ValidationFailed as error:
+        form_errors_add(error, form)
+        return _preview_response(request, fmt, problems=_form_messages(form), status=400)
+    except (OrderInvoicedByPaymentPlatform, OrderNotPaid) as error:
+        return _preview_response(request, fmt, problems=[str(error.message)], status=409)
+    return _preview_response(request, fmt, data=preview)
 
 
 @account_required

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import typst
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from remit.billing.models import CreditNote, Invoice, Order, Payment
 from remit.core.i18n import (
@@ -580,3 +580,43 @@ def document_render(document: Document) -> bytes:
         data=document_render_data(document),
         timestamp=document.render_timestamp,
     )
+
+
+# --- previews (issue 11): what an invoice will print, before it is issued --------------------
+
+
+def invoice_preview_data(invoice: Invoice) -> dict[str, Any]:
+    """The render data of ``invoice``'s current PDF, marked PREVIEW and without its number.
+
+    Called inside a transaction that is rolled back (see ``remit.billing.services.previews``):
+    the data is exactly what issuing would freeze, but the number is not one the customer keeps.
+    """
+    document = Document.objects.get(
+        invoice=invoice, kind=Document.Kind.INVOICE, invoice_revision=invoice.revision
+    )
+    data = document_render_data(document)
+    with translation.override(normalise_language(document.language)):
+        pending = translation.gettext("number assigned when issued")
+        watermark = translation.gettext("PREVIEW")
+
+    def unnumbered(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(invoice.number, pending) if invoice.number else value
+        if isinstance(value, list):
+            return [unnumbered(item) for item in value]
+        if isinstance(value, dict):
+            return {key: unnumbered(item) for key, item in value.items()}
+        return value
+
+    data = unnumbered(data)
+    data["number"] = ""
+    data["watermark"] = watermark
+    data["template_version"] = document.template_version
+    return data
+
+
+def invoice_preview_render(data: dict[str, Any]) -> bytes:
+    """The PDF of :func:`invoice_preview_data`'s result: rendered, never stored."""
+    data = dict(data)
+    version = data.pop("template_version", CURRENT_TEMPLATE_VERSION)
+    return render_pdf(template_version=version, data=data, timestamp=timezone.now())

@@ -24,22 +24,51 @@ document.addEventListener("DOMContentLoaded", () => {
   const portal = document.querySelector("form[data-autosubmit-form]");
   if (portal) { portal.submit(); }
 
-  // P1/P5: "Create an Invoice" shows the invoice fields and renames the submit button; the total
-  // updates as the customer types. Without JavaScript every field shows and the server decides.
+  // Live preview of the invoice (issue 11): what the form holds is posted to the preview
+  // endpoint, debounced, and its HTML (escaped by the server) replaces the preview's content.
+  const livePreview = (form, target, active) => {
+    let timer = null;
+    let latest = 0;
+    const refresh = () => {
+      if (!active()) return;
+      const request = ++latest;
+      fetch(form.dataset.previewUrl, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+        .then((response) => response.text())
+        .then((html) => { if (request === latest) target.innerHTML = html; })
+        .catch(() => {});
+    };
+    const later = () => { clearTimeout(timer); timer = setTimeout(refresh, 350); };
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    return refresh;
+  };
+
+  // P1/P5: Buy Monthly (or Buy credits) opens the purchase dialog: the order summary and total
+  // on the left, the payment on the right; "Create an Invoice" (bottom left) shows the invoice
+  // fields and the preview and renames the submit button. Escape closes it: nothing is
+  // committed until the dialog's submit button. Without JavaScript Buy Monthly posts a review
+  // step and the server renders the dialog open in the page.
   document.querySelectorAll("form[data-purchase]").forEach((form) => {
-    const toggle = form.querySelector("[data-invoice-toggle]");
-    const fields = form.querySelector("[data-invoice-fields]");
-    const submit = form.querySelector("button[type=submit]");
-    const output = form.querySelector("[data-total]");
+    const opener = form.querySelector("[data-opens-dialog]");
+    const dialog = document.getElementById(opener.dataset.opensDialog);
+    const toggle = dialog.querySelector("[data-invoice-toggle]");
+    const fields = dialog.querySelector("[data-invoice-fields]");
+    const cardPanel = dialog.querySelector("[data-card-only-panel]");
+    const preview = dialog.querySelector("[data-invoice-only]");
+    const submit = dialog.querySelector("button[data-place]");
+    const outputs = form.querySelectorAll("[data-total]");
     const currency = form.dataset.currency;
     const money = new Intl.NumberFormat(form.dataset.language || undefined, { style: "currency", currency });
     const exponent = money.resolvedOptions().maximumFractionDigits;
     const pairs = (text) => Object.fromEntries((text || "").split(",").filter(Boolean).map((p) => p.split(":")));
     const planPrices = pairs(form.dataset.planPrices);
     const discounts = pairs(form.dataset.termDiscounts);
+    const refreshPreview = livePreview(form, dialog.querySelector("[data-preview]"), () => dialog.open && toggle.checked);
     const showInvoice = () => {
       const on = toggle.checked;
       fields.hidden = !on;
+      preview.hidden = !on;
+      cardPanel.hidden = on;
       fields.querySelectorAll("input, select, textarea").forEach((input) => { input.disabled = !on; });
       submit.textContent = on ? submit.dataset.labelInvoice : submit.dataset.labelCard;
       // Terms that only cards can pay cannot be chosen with an invoice (P5).
@@ -52,6 +81,7 @@ document.addEventListener("DOMContentLoaded", () => {
         }
       });
       showTotal();
+      if (on) refreshPreview();
     };
     const totalMinor = () => {
       if (form.dataset.purchase === "credits") {
@@ -67,18 +97,70 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     const showTotal = () => {
       const minor = totalMinor();
-      output.textContent = minor === null ? "—" : money.format(minor / 10 ** exponent);
+      outputs.forEach((output) => { output.textContent = minor === null ? "—" : money.format(minor / 10 ** exponent); });
     };
+    // The summary repeats what is chosen on the page.
+    const showSummary = () => {
+      const text = (selector) => dialog.querySelector(`[data-summary='${selector}']`);
+      if (form.dataset.purchase === "credits") {
+        const credits = Number(form.querySelector("input[name$='credits']").value);
+        text("credits").textContent = Number.isInteger(credits) && credits > 0
+          ? new Intl.NumberFormat(form.dataset.language || undefined).format(credits) : "—";
+      } else {
+        const size = form.querySelector("select[name$='plan_size']");
+        const term = form.querySelector("input[name$='term_months']:checked");
+        text("plan").textContent = size.selectedOptions[0] ? size.selectedOptions[0].textContent : "—";
+        text("term").textContent = term ? term.labels[0].textContent.trim() : "—";
+      }
+      showTotal();
+    };
+    const open = () => {
+      showSummary();
+      dialog.showModal();
+      showInvoice();
+      const problem = dialog.querySelector("[data-error-summary]");
+      if (problem) problem.focus();
+    };
+    form.addEventListener("submit", (event) => {
+      if (event.submitter === opener || !event.submitter) {
+        // Enter in a field of the page opens the dialog; in the dialog it places the order.
+        event.preventDefault();
+        if (dialog.open) form.requestSubmit(submit);
+        else open();
+        return;
+      }
+      // A second click while the first submit is on its way does nothing (the server also
+      // refuses to create a second order for the same form).
+      if (event.submitter === submit) setTimeout(() => { submit.disabled = true; }, 0);
+    });
+    window.addEventListener("pageshow", () => { submit.disabled = false; });
+    dialog.querySelectorAll("[data-close-dialog]").forEach((close) => {
+      close.addEventListener("click", (event) => { event.preventDefault(); dialog.close(); });
+    });
+    dialog.addEventListener("close", () => opener.focus());
     toggle.addEventListener("change", showInvoice);
     form.addEventListener("input", showTotal);
     form.addEventListener("change", showTotal);
-    // A second click while the first submit is on its way does nothing (the server also refuses
-    // to create a second order for the same form).
-    form.addEventListener("submit", () => { setTimeout(() => { submit.disabled = true; }, 0); });
-    window.addEventListener("pageshow", () => { submit.disabled = false; });
     showInvoice();
     showTotal();
+    // After a refused purchase or the no-JavaScript review step the server rendered it open:
+    // make it modal.
+    if (dialog.hasAttribute("data-reopen")) {
+      dialog.close();
+      open();
+    }
   });
+
+  // The billing-information gate's live preview.
+  document.querySelectorAll("form[data-gate-preview]").forEach((form) => {
+    livePreview(form, form.querySelector("[data-preview]"), () => true)();
+  });
+
+  // After a refused form, focus moves to its error summary (or the first invalid field).
+  if (!document.querySelector("dialog[open] [data-error-summary]")) {
+    const summary = document.querySelector("[data-error-summary]") || document.querySelector("[aria-invalid=true]");
+    if (summary) summary.focus();
+  }
 
   // A freshly issued invoice downloads by itself (the link stays for a second try).
   // Only once: the address loses ?ready, so Reload and Back do not download it again.

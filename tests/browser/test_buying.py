@@ -38,9 +38,14 @@ def plan_form(page: Page) -> Locator:
 
 
 def ask_for_invoice(form: Locator) -> None:
-    form.get_by_label("Create an Invoice").check()
-    expect(form.locator("[data-invoice-fields]")).to_be_visible()
-    expect(form.get_by_role("button", name="Create Invoice")).to_be_visible()
+    """Buy credits / Buy Monthly opens the purchase dialog; tick Create an Invoice in it."""
+    opener = form.locator("[data-opens-dialog]")
+    opener.click()
+    dialog = form.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Create an Invoice").check()
+    expect(dialog.locator("[data-invoice-fields]")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Create Invoice")).to_be_visible()
 
 
 def download_of(page: Page, click) -> tuple[str, bytes]:  # type: ignore[no-untyped-def]
@@ -69,7 +74,7 @@ def test_credits_by_invoice_need_100_dollars_and_then_issue_an_invoice(
     signed_in(account)
     page.goto(url("/buy/"))
     form = credits_form(page)
-    total = form.locator("output[data-total]")
+    total = form.locator(".price output[data-total]")
     expect(form).to_contain_text("$1.00 per credit.")
     expect(form).to_contain_text("An invoice needs at least $100.00 of credits")
     expect(total).to_have_text("—")
@@ -92,6 +97,7 @@ def test_credits_by_invoice_need_100_dollars_and_then_issue_an_invoice(
     )
     assert table_counts() == before
     expect(form.get_by_label("Create an Invoice")).to_be_checked()
+    expect(form.get_by_role("dialog")).to_be_hidden()
     shots(page, "99-credits-refused")
 
     credits.fill("")
@@ -99,6 +105,7 @@ def test_credits_by_invoice_need_100_dollars_and_then_issue_an_invoice(
     for typed, shown in (("1", "$1.00"), ("10", "$10.00"), ("100", "$100.00")):
         credits.press_sequentially(typed[-1])
         expect(total).to_have_text(shown)
+    form.get_by_role("button", name="Buy credits").click()
     shots(page, "100-credits-by-invoice")
 
     name, body = download_of(page, form.get_by_role("button", name="Create Invoice").click)
@@ -256,10 +263,10 @@ def test_a_six_month_plan_by_invoice_carries_the_po_number_and_notes(
     page.goto(url("/buy/"))
     form = plan_form(page)
     expect(form.get_by_role("button", name="Buy Monthly")).to_be_visible()
-    expect(form.locator("[data-invoice-fields]")).to_be_hidden()
+    expect(form.get_by_role("dialog")).to_be_hidden()
     form.get_by_label("Plan size").select_option(label="Pro 200,000 emails — $149.00 a month")
     form.get_by_label("1 month").check()
-    expect(form.locator("output[data-total]")).to_have_text("$149.00")
+    expect(form.locator(".price output[data-total]")).to_have_text("$149.00")
     ask_for_invoice(form)
     # Billing address prefilled; the default PO number proposed, the others offered.
     expect(form.get_by_label("Legal name")).to_have_value("Acme Analytics Ltd")
@@ -276,12 +283,16 @@ def test_a_six_month_plan_by_invoice_carries_the_po_number_and_notes(
     # tests/usercenter/test_buying.py).
     expect(form.get_by_label("1 month")).to_be_disabled()
     expect(form.get_by_label("3 months")).to_be_checked()
-    expect(form.locator("output[data-total]")).to_have_text("$447.00")
+    expect(form.get_by_role("dialog").locator("output[data-total]")).to_have_text("$447.00")
     shots(page, "plan-1-month-not-invoiceable")
 
+    # The term is chosen on the page: Escape, choose, Buy Monthly again (the box stays ticked).
+    page.keyboard.press("Escape")
     form.get_by_label("6 months").check()
+    form.get_by_role("button", name="Buy Monthly").click()
     # 6 × $149.00 = $894.00, less 5 % = $849.30
-    expect(form.locator("output[data-total]")).to_have_text("$849.30")
+    expect(form.get_by_role("dialog").locator("output[data-total]")).to_have_text("$849.30")
+    expect(form.get_by_label("Additional notes")).to_have_value(notes)
     shots(page, "plan-6-months-by-invoice")
     name, body = download_of(page, form.get_by_role("button", name="Create Invoice").click)
 

@@ -119,7 +119,11 @@ document.addEventListener("DOMContentLoaded", () => {
       dialog.showModal();
       showInvoice();
       const problem = dialog.querySelector("[data-error-summary]");
-      if (problem) problem.focus();
+      if (problem) {
+        problem.focus();
+        // Scrolling to the address's #fragment once the page has loaded moves focus away.
+        window.addEventListener("load", () => problem.focus(), { once: true });
+      }
     };
     form.addEventListener("submit", (event) => {
       if (event.submitter === opener || !event.submitter) {
@@ -137,7 +141,9 @@ document.addEventListener("DOMContentLoaded", () => {
     dialog.querySelectorAll("[data-close-dialog]").forEach((close) => {
       close.addEventListener("click", (event) => { event.preventDefault(); dialog.close(); });
     });
-    dialog.addEventListener("close", () => opener.focus());
+    // Focus returns to Buy Monthly (the close event comes later than close(): skip it when the
+    // dialog was reopened at once).
+    dialog.addEventListener("close", () => { if (!dialog.open) opener.focus(); });
     toggle.addEventListener("change", showInvoice);
     form.addEventListener("input", showTotal);
     form.addEventListener("change", showTotal);
@@ -159,7 +165,10 @@ document.addEventListener("DOMContentLoaded", () => {
   // After a refused form, focus moves to its error summary (or the first invalid field).
   if (!document.querySelector("dialog[open] [data-error-summary]")) {
     const summary = document.querySelector("[data-error-summary]") || document.querySelector("[aria-invalid=true]");
-    if (summary) summary.focus();
+    if (summary) {
+      summary.focus();
+      window.addEventListener("load", () => summary.focus(), { once: true });
+    }
   }
 
   // A freshly issued invoice downloads by itself (the link stays for a second try).

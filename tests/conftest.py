@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from django.conf import settings
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from remit.billing.actors import Actor
@@ -43,7 +47,6 @@ def compiled_translations() -> None:
     `make messages` does), so a bare pytest run also sees translated pages."""
     from pathlib import Path
 
-    from django.conf import settings
     from django.core.management import call_command
 
     stale = [
@@ -67,3 +70,15 @@ def role_groups(db: None) -> None:
 
     ContentType.objects.clear_cache()
     roles_sync()
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Every test starts in the default language and leaves it so.
+
+    A request through the test client runs LocaleMiddleware in the test's own thread, and the
+    language it activates (a customer's cookie, say) would stay active for the next test of the
+    same process; without this, tests depend on the order xdist gives them."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

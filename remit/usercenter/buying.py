@@ -55,6 +55,7 @@ from remit.billing.services.orders import order_place
 from remit.billing.services.payment_platform import payment_test_mode
 from remit.billing.services.previews import gate_invoice_preview, order_invoice_preview
 from remit.billing.services.quotes import quote_credits, quote_plan
+from remit.core.config import billing_settings
 from remit.core.errors import (
     CheckoutNotAvailable,
     CreditInvoiceBelowMinimum,
@@ -73,7 +74,11 @@ from remit.core.errors import (
 )
 from remit.core.forms import form_errors_add
 from remit.core.i18n import format_money, format_percent, format_quantity
-from remit.documents.services.rendering import invoice_preview_render, payment_instructions
+from remit.documents.services.rendering import (
+    bank_transfer_possible,
+    invoice_preview_render,
+    payment_instructions,
+)
 from remit.usercenter.forms import (
     BillingProfileForm,
     CreditPurchaseForm,
@@ -210,6 +215,7 @@ def _buy_page(
             if dialog
             else None,
             "test_mode": payment_test_mode(),
+            "bank_transfer": bank_transfer_possible(billing_settings().seller),
             "card_only_terms": [term.months for term in terms if not term.invoice_allowed],
             "trial_without_invoicing": not invoicing_during_trial_allowed(account),
             **support_context(),

@@ -85,7 +85,11 @@ def test_a_customer_signs_in_passes_the_billing_gate_and_gets_the_stored_pdf(
     expect(gate).to_be_visible()
     expect(gate.get_by_role("heading", name="Billing information")).to_be_visible()
     expect_gate_modal(page)
-    assert gate.get_by_role("button").all_inner_texts() == ["Save and get the invoice"]
+    # Its only buttons: a preview of the invoice, and saving (nothing closes it).
+    assert gate.get_by_role("button").all_inner_texts() == [
+        "Preview PDF",
+        "Save and get the invoice",
+    ]
     shots(page, "gate-open")
 
     # It cannot be dismissed: Escape (twice: Chromium closes a dialog on the second Escape even
@@ -200,11 +204,11 @@ def test_the_billing_gate_keeps_keyboard_focus_inside_in_visual_order(
     shots(page, "gate-focus-first-field")
 
     visited = [first]
-    for _ in range(len(GATE_FIELDS)):
+    for _ in range(len(GATE_FIELDS) + 1):
         page.keyboard.press("Tab")
         visited.append(_focused(page))
-    assert [stop["id"] for stop in visited] == [*GATE_FIELDS, "button"]
-    assert visited[-1]["text"] == "Save and get the invoice"
+    assert [stop["id"] for stop in visited] == [*GATE_FIELDS, "button", "button"]
+    assert [stop["text"] for stop in visited[-2:]] == ["Preview PDF", "Save and get the invoice"]
     shots(page, "gate-focus-submit")
 
     # Visual order: each stop is below the previous one, or on the same row to its right.
@@ -216,7 +220,7 @@ def test_the_billing_gate_keeps_keyboard_focus_inside_in_visual_order(
         )
 
     # Past the last control and backwards past the first, focus never lands on the page behind.
-    for key in ["Tab"] * (len(GATE_FIELDS) + 3) + ["Shift+Tab"] * (2 * len(GATE_FIELDS) + 4):
+    for key in ["Tab"] * (len(GATE_FIELDS) + 4) + ["Shift+Tab"] * (2 * len(GATE_FIELDS) + 6):
         page.keyboard.press(key)
         stop = _focused(page)
         assert stop["inDialog"] or stop["id"] == "body", stop

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.billing.helpers import buy_credits_by_card, buy_credits_by_invoice, pay_card_order
 from tests.browser.conftest import PHONE, sign_in_cookie
@@ -54,6 +54,15 @@ def busy_account(catalogue):  # type: ignore[no-untyped-def]
     return account
 
 
+def open_dialog_and_ask_for_invoice(page: Page, form: Locator, create_invoice: str) -> None:
+    """The form's buy button opens its purchase dialog; tick Create an Invoice in it."""
+    form.locator("[data-opens-dialog]").click()
+    dialog = form.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label(create_invoice).check()
+    expect(dialog.locator("[data-invoice-fields]")).to_be_visible()
+
+
 def visible_text(page: Page) -> str:
     return page.locator("body").inner_text()
 
@@ -87,19 +96,25 @@ def test_the_language_switcher_translates_orders_and_buy(
     page.goto(url("/buy/"))
     expect(page.get_by_role("heading", level=1)).to_have_text(texts["buy"])
     form = page.locator("form[data-purchase=credits]")
-    form.get_by_label(texts["create_invoice"]).check()
     form.locator("input[name='credits-credits']").fill("150")
-    total = form.locator("output[data-total]")
+    total = form.locator(".price output[data-total]")
     if language == "de":
         expect(total).to_have_text(re.compile(r"^150,00\s\$$"))
     else:
         expect(total).to_have_text("$150.00")
-    plan = page.locator("form[data-purchase=plan]")
-    plan.locator("input[name='plan-term_months'][value='12']").check()
-    plan.get_by_label(texts["create_invoice"]).check()
+    open_dialog_and_ask_for_invoice(page, form, texts["create_invoice"])
     text = visible_text(page)
     assert [english for english in ENGLISH if english in text] == []
-    shots(page, f"buy-{language}")
+    shots(page, f"buy-credits-dialog-{language}")
+    page.keyboard.press("Escape")
+    expect(form.get_by_role("dialog")).to_be_hidden()
+
+    plan = page.locator("form[data-purchase=plan]")
+    plan.locator("input[name='plan-term_months'][value='12']").check()
+    open_dialog_and_ask_for_invoice(page, plan, texts["create_invoice"])
+    text = visible_text(page)
+    assert [english for english in ENGLISH if english in text] == []
+    shots(page, f"buy-plan-dialog-{language}")
 
     # The choice sticks for the next pages.
     page.goto(url("/settings/billing/"))
@@ -136,14 +151,19 @@ def test_orders_and_buy_fit_a_phone_screen(
     shots(page, "pay-phone")
 
     page.goto(url("/buy/"))
-    credits = page.locator("form[data-purchase=credits]")
-    credits.get_by_label("Create an Invoice").check()
-    plan = page.locator("form[data-purchase=plan]")
-    plan.get_by_label("6 months").check()
-    plan.get_by_label("Create an Invoice").check()
-    expect(plan.locator("[data-invoice-fields]")).to_be_visible()
     _no_sideways_scroll(page)
     shots(page, "buy-phone")
+    credits = page.locator("form[data-purchase=credits]")
+    credits.get_by_label("Credits").fill("150")
+    open_dialog_and_ask_for_invoice(page, credits, "Create an Invoice")
+    _no_sideways_scroll(page)
+    shots(page, "buy-credits-dialog-phone")
+    page.keyboard.press("Escape")
+    plan = page.locator("form[data-purchase=plan]")
+    plan.get_by_label("6 months").check()
+    open_dialog_and_ask_for_invoice(page, plan, "Create an Invoice")
+    _no_sideways_scroll(page)
+    shots(page, "buy-plan-dialog-phone")
 
     page.goto(url("/settings/billing/"))
     _no_sideways_scroll(page)

@@ -73,6 +73,32 @@ def test_the_buy_page_shows_prices_balance_and_both_forms(signed_in):
     assert "Test mode" in body
 
 
+@pytest.mark.parametrize(
+    ("bank", "told"),
+    [
+        ({}, "To pay later online, tick Create an Invoice."),
+        (
+            {"bank_iban": "DE89370400440532013000"},
+            "To pay later by bank transfer or online, tick Create an Invoice.",
+        ),
+    ],
+    ids=["no-bank-details", "bank-details"],
+)
+def test_the_dialog_mentions_bank_transfer_only_when_there_are_bank_details(
+    signed_in, settings, bank, told
+):
+    seller = {
+        key: value for key, value in settings.REMIT_SELLER.items() if not key.startswith("bank_")
+    }
+    settings.REMIT_SELLER = {**seller, **bank}
+
+    body = signed_in.get(reverse("usercenter:buy")).content.decode()
+
+    assert body.count(told) == 2  # the credits dialog and the plan dialog
+    if not bank:
+        assert "bank transfer" not in body
+
+
 def test_the_plan_form_starts_on_the_shortest_term_that_can_be_invoiced(signed_in):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

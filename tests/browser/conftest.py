@@ -113,9 +113,6 @@ class PageProblems:
     def console(self, message: ConsoleMessage) -> None:
         if message.type != "error" or EXPECTED_CONSOLE.search(message.text):
             return
-        # The User Center has no favicon; Chromium asks for one once per context.
-        if message.location.get("url", "").endswith("/favicon.ico"):
-            return
         self.messages.append(f"console: {message.text} ({message.location.get('url')})")
 
 

@@ -164,7 +164,7 @@ def test_a_customer_signs_in_passes_the_billing_gate_and_gets_the_stored_pdf(
     # 5. The print view (Print → Save as PDF).
     row.get_by_role("link", name="Print").click()
     expect(page).to_have_url(url(f"/invoices/{invoice.pk}/print/"))
-    sheet = page.locator("article.sheet")
+    sheet = page.get_by_role("main").locator("article.sheet")
     expect(sheet).to_contain_text(invoice.number)
     expect(sheet.locator(".buyer")).to_contain_text("Müller & Söhne GmbH")
     expect(sheet.locator(".buyer")).to_contain_text("Köln")

@@ -137,6 +137,26 @@ def test_orders_and_buy_fit_a_phone_screen(
 
     page.goto(url("/orders/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Orders & Invoices")
+    # The header is one line: the brand and a Menu button; the menu opens over the page.
+    header = page.get_by_role("banner")
+    line = header.get_by_role("link", name="Remit").bounding_box()
+    box = header.bounding_box()
+    assert line
+    assert box
+    assert box["height"] < 2.2 * line["height"] + 24, (box, line)
+    navigation = page.get_by_role("navigation", name="Main")
+    menu = header.get_by_role("button", name="Menu")
+    expect(navigation).to_be_hidden()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(navigation.get_by_role("link", name="Settings › Billing")).to_be_visible()
+    expect(header.get_by_role("button", name="Sign out")).to_be_visible()
+    _no_sideways_scroll(page)
+    shots(page, "menu-open-phone")
+    page.keyboard.press("Escape")
+    expect(navigation).to_be_hidden()
+    expect(menu).to_be_focused()
     rows = page.locator("table.orders tbody tr")
     expect(rows).to_have_count(2)
     _no_sideways_scroll(page)
@@ -165,6 +185,13 @@ def test_orders_and_buy_fit_a_phone_screen(
     _no_sideways_scroll(page)
     shots(page, "buy-plan-dialog-phone")
 
-    page.goto(url("/settings/billing/"))
+    # The menu leads to the other pages.
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Settings › Billing"
+    ).click()
+    expect(page).to_have_url(url("/settings/billing/"))
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     _no_sideways_scroll(page)
     shots(page, "settings-phone")

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from remit.billing.models import Invoice, InvoiceRevision, PurchaseOrderNumber
 from tests.billing.helpers import buy_credits_by_invoice, pay_invoice
 from tests.browser.conftest import nav_link, stored_invoice_pdf
-from tests.factories import AccountFactory, BillingProfileFactory
+from tests.factories import AccountFactory, BillingProfileFactory, PurchaseOrderNumberFactory
 
 pytestmark = pytest.mark.browser
 
@@ -89,3 +89,47 @@ def test_a_po_number_applied_to_unpaid_invoices_revises_exactly_those(
     page.goto(url("/orders/?q=PO-7781-A"))
     expect(page.locator("table.orders tbody tr")).to_have_count(2)
     shots(page, "orders-searched-by-po")
+
+
+def test_po_fields_have_distinct_names_and_a_refused_form_takes_the_focus(
+    page: Page, url, shots, catalogue, signed_in
+):
+    account = AccountFactory()
+    BillingProfileFactory(account=account, legal_name="Acme Analytics Ltd")
+    values = ["PO-2026-001", "PO-2026-002"]
+    for value in values:
+        PurchaseOrderNumberFactory(account=account, value=value)
+    signed_in(account)
+    page.goto(url("/settings/billing/"))
+
+    # Adding is a named group; each saved PO number is a form named after it.
+    add = page.get_by_role("group", name="Add a PO number")
+    expect(add.get_by_role("textbox", name="PO number", exact=True)).to_be_visible()
+    expect(page.get_by_role("textbox", name="PO number", exact=True)).to_have_count(1)
+    for value in values:
+        row = page.get_by_role("form", name=f"PO number {value}", exact=True)
+        expect(row.get_by_role("textbox", name=f"PO number for {value}", exact=True)).to_have_value(
+            value
+        )
+        expect(row.get_by_role("checkbox", name=f"Default ({value})", exact=True)).to_be_visible()
+        expect(row.get_by_role("button", name=f"Save {value}", exact=True)).to_be_visible()
+        expect(row.get_by_role("button", name=f"Remove {value}", exact=True)).to_be_visible()
+    shots(page, "po-list")
+
+    # A refused billing-details form: focus goes to its error summary.
+    page.get_by_label("Legal name").fill("")
+    page.get_by_role("button", name="Save billing details").click()
+    summary = page.get_by_role("alert").filter(has_text="Please correct the fields marked below.")
+    expect(summary).to_be_focused()
+    shots(page, "profile-refused")
+
+    # A refused new PO number (empty): focus goes to the invalid field.
+    page.get_by_role("group", name="Add a PO number").get_by_role(
+        "button", name="Add PO number"
+    ).click()
+    field = page.get_by_role("group", name="Add a PO number").get_by_role(
+        "textbox", name="PO number", exact=True
+    )
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    shots(page, "po-add-refused")

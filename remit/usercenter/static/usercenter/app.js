@@ -6,6 +6,22 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.documentElement.classList.add("js");
 
+  // The phone header's Menu button shows and hides the navigation; Escape closes it.
+  const menuToggle = document.querySelector("[data-menu-toggle]");
+  if (menuToggle) {
+    const menu = document.getElementById(menuToggle.getAttribute("aria-controls"));
+    const setOpen = (open) => {
+      menu.classList.toggle("open", open);
+      menuToggle.setAttribute("aria-expanded", String(open));
+    };
+    const header = menuToggle.closest("header");
+    menuToggle.addEventListener("click", () => setOpen(!menu.classList.contains("open")));
+    header.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.classList.contains("open")) { setOpen(false); menuToggle.focus(); }
+    });
+    document.addEventListener("click", (event) => { if (!header.contains(event.target)) setOpen(false); });
+  }
+
   // UC3: the billing-information dialog cannot be skipped: it is modal, has no close button,
   // and Escape (the "cancel" event) is ignored. Clicking the backdrop does nothing for <dialog>.
   const gate = document.querySelector("dialog[data-undismissable]");

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.core.servers.basehttp import WSGIRequestHandler
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
@@ -82,3 +83,10 @@ def default_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+# The live server (browser, schemathesis and end-to-end tests) answers with the headers and the
+# body in separate small writes; with Nagle's algorithm on, the body waits for the client's
+# delayed ACK (40 ms on Linux) on every request. The production server (gunicorn) sets
+# TCP_NODELAY on its sockets.
+WSGIRequestHandler.disable_nagle_algorithm = True

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.billing.helpers import buy_credits_by_card, buy_credits_by_invoice, pay_card_order
@@ -127,6 +128,33 @@ def _no_sideways_scroll(page: Page) -> None:
         "() => [document.documentElement.scrollWidth, document.body.scrollWidth]"
     )
     assert max(widths) <= PHONE["width"] + 1, widths
+    assert _clipped(page) == []
+
+
+# Visible selects whose chosen option does not fit (measured in the select's own font, leaving
+# room for the arrow), and labels or buttons whose text overflows their box.
+CLIPPED = """() => {
+    const measure = document.createElement("canvas").getContext("2d");
+    const clipped = [];
+    for (const element of document.querySelectorAll("select, label, button, .button")) {
+        if (!element.checkVisibility() || element.closest(".visually-hidden")) continue;
+        if (element.tagName === "SELECT") {
+            const style = getComputedStyle(element);
+            measure.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const text = element.selectedOptions[0] ? element.selectedOptions[0].textContent : "";
+            const room = element.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight) - 20;
+            if (measure.measureText(text).width > room) clipped.push(`select: ${text}`);
+        } else if (element.scrollWidth > element.clientWidth + 1) {
+            clipped.push(`${element.tagName.toLowerCase()}: ${element.textContent.trim()}`);
+        }
+    }
+    return clipped;
+}"""
+
+
+def _clipped(page: Page) -> list[str]:
+    return page.evaluate(CLIPPED)
 
 
 def test_orders_and_buy_fit_a_phone_screen(
@@ -180,6 +208,11 @@ def test_orders_and_buy_fit_a_phone_screen(
     shots(page, "buy-credits-dialog-phone")
     page.keyboard.press("Escape")
     plan = page.locator("form[data-purchase=plan]")
+    # The longest plan name fits its select too.
+    sizes = plan.get_by_label("Plan size")
+    longest = max(sizes.locator("option").all_inner_texts(), key=len)
+    sizes.select_option(label=longest)
+    assert _clipped(page) == []
     plan.get_by_label("6 months").check()
     open_dialog_and_ask_for_invoice(page, plan, "Create an Invoice")
     _no_sideways_scroll(page)
@@ -195,3 +228,17 @@ def test_orders_and_buy_fit_a_phone_screen(
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     _no_sideways_scroll(page)
     shots(page, "settings-phone")
+
+    # In German (longer words, "149,00 $ pro Monat") nothing is clipped either.
+    phone_context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "de", "url": live_server.url}]
+    )
+    for path in ("/orders/", "/buy/", "/settings/billing/"):
+        page.goto(url(path))
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+        _no_sideways_scroll(page)
+    page.goto(url("/buy/"))
+    sizes = page.locator("select[name='plan-plan_size']")
+    sizes.select_option(label=max(sizes.locator("option").all_inner_texts(), key=len))
+    assert _clipped(page) == []
+    shots(page, "buy-phone-de")

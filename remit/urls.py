@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
 
-from remit.api.api import api
+from remit.api.api import api, operation_not_found
 from remit.api.stripe_webhook import stripe_webhook
 from remit.core.health import health
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", operation_not_found),
     path("stripe/webhook", stripe_webhook, name="stripe_webhook"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("remit.usercenter.urls")),

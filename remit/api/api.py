@@ -168,6 +168,17 @@ def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
     return error_response(request, 404, "not_found", "Not found.")
 
 
+def operation_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """An address under /api/ that is no operation (a typo, an empty id) answers in the API's
+    error shape, not with the site's HTML 404 page."""
+    return error_response(
+        request,
+        404,
+        "not_found",
+        "No API operation at this address; the operations are listed at /api/v1/docs.",
+    )
+
+
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     code = {400: "bad_request", 405: "method_not_allowed"}.get(error.status_code, "http_error")

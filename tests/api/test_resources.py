@@ -4,6 +4,7 @@ shape and status codes of the domain's typed errors."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from remit.billing.models import AuditEvent, Invoice, Membership, Order, Payment
 from remit.documents.services.archive import document_open, invoice_document_ready
@@ -390,3 +391,18 @@ def test_a_member_with_a_bad_email_or_role_is_refused_and_no_user_is_made(api, c
     assert set(bad.json()["details"]["fields"]) == {"email", "role"}
     assert get_user_model().objects.count() == users
     assert not Membership.objects.filter(account=account).exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing", "/api/v1/accounts/", "/api/v2/accounts", "/api/"]
+)
+def test_an_address_that_is_no_operation_is_a_json_404(db, path):
+    response = Client().get(path, HTTP_AUTHORIZATION="Bearer whatever")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {
+        "code": "not_found",
+        "message": "No API operation at this address; the operations are listed at /api/v1/docs.",
+        "details": {},
+    }

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
 from remit.billing.actors import Actor
 from remit.billing.models import Account, AuditEvent, DocumentCounter, Invoice, Order, Payment
-from remit.billing.services.orders import order_card_payment_record, order_place
+from remit.billing.services.orders import (
+    order_card_payment_record,
+    order_place,
+    order_record_from_platform,
+)
 from remit.billing.services.payments import invoice_payment_record
 
 ACTOR = Actor.system()
@@ -33,6 +38,32 @@ def buy_credits_by_card(account: Account, credits: int = 50) -> Order:
         kind=Order.Kind.CREDITS,
         payment_method=Order.PaymentMethod.CARD,
         credits=credits,
+    )
+
+
+def record_platform_order(
+    account: Account,
+    *,
+    reference: str,
+    received_at: datetime | None = None,
+    credits: int = 10,
+    amount_minor: int | None = None,
+    is_free_trial: bool = False,
+) -> Order:
+    """A credits order paid on Stripe and recorded by Remit (``in_<reference>``,
+    ``pi_<reference>``), at $1.00 a credit unless ``amount_minor`` says otherwise."""
+    return order_record_from_platform(
+        account=account,
+        actor=Actor.payment_platform("stripe"),
+        external_reference=f"in_{reference}",
+        kind=Order.Kind.CREDITS,
+        credits=credits,
+        is_free_trial=is_free_trial,
+        provider="stripe",
+        provider_reference=f"pi_{reference}",
+        amount_minor=credits * 100 if amount_minor is None else amount_minor,
+        currency="USD",
+        received_at=received_at or timezone.now(),
     )
 
 

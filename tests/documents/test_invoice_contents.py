@@ -16,9 +16,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from remit.billing.actors import Actor
-from remit.billing.models import Invoice, Order, TaxCategory
-from remit.billing.services.orders import order_record_from_platform
+from remit.billing.models import Invoice, TaxCategory
 from remit.core.i18n import label
 from remit.documents.models import Document, EmailMessage
 from remit.documents.services.archive import document_open, document_store
@@ -28,7 +26,12 @@ from remit.documents.services.rendering import (
     document_render_data,
     logo_path,
 )
-from tests.billing.helpers import buy_credits_by_card, buy_credits_by_invoice, pay_card_order
+from tests.billing.helpers import (
+    buy_credits_by_card,
+    buy_credits_by_invoice,
+    pay_card_order,
+    record_platform_order,
+)
 from tests.documents.helpers_pdf import pdf_text, squash
 from tests.factories import AccountFactory, BillingProfileFactory, MembershipFactory
 
@@ -91,18 +94,8 @@ def test_an_invoice_paid_by_card_prints_the_payment_date_and_method(account):
 def test_a_platform_order_invoiced_later_prints_the_day_it_was_paid(account):
     # Given an order paid on Stripe on 28 February and recorded (and invoiced) on 3 March
     with time_machine.travel("2025-03-03 09:00Z", tick=False):
-        order = order_record_from_platform(
-            account=account,
-            actor=Actor.payment_platform("stripe"),
-            external_reference="in_late",
-            kind=Order.Kind.CREDITS,
-            credits=10,
-            is_free_trial=False,
-            provider="stripe",
-            provider_reference="pi_late",
-            amount_minor=1_000,
-            currency="USD",
-            received_at=datetime(2025, 2, 28, 15, 0, tzinfo=UTC),
+        order = record_platform_order(
+            account, reference="late", received_at=datetime(2025, 2, 28, 15, 0, tzinfo=UTC)
         )
         _, text = _stored(order.invoice)
 

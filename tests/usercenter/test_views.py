@@ -10,14 +10,16 @@ import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
-from remit.billing.actors import Actor
-from remit.billing.models import BillingProfile, Invoice, Order
-from remit.billing.services.orders import order_record_from_platform
+from remit.billing.models import BillingProfile, Invoice
 from remit.documents.models import Document
 from remit.documents.services.archive import document_open
-from tests.billing.helpers import buy_credits_by_card, buy_credits_by_invoice, pay_card_order
+from tests.billing.helpers import (
+    buy_credits_by_card,
+    buy_credits_by_invoice,
+    pay_card_order,
+    record_platform_order,
+)
 from tests.factories import AccountFactory, BillingProfileFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,19 +96,7 @@ def test_pages_need_a_signed_in_member(client, customer):
 def test_orders_are_listed_newest_first_without_free_trial_orders(signed_in, account):
     first = buy_credits_by_invoice(account, credits=100)
     second = buy_credits_by_invoice(account, credits=200, po_number="PO-42")
-    order_record_from_platform(
-        account=account,
-        actor=Actor.payment_platform("stripe"),
-        external_reference="in_trial",
-        kind=Order.Kind.CREDITS,
-        credits=10,
-        is_free_trial=True,
-        provider="stripe",
-        provider_reference="pi_trial",
-        amount_minor=1000,
-        currency="USD",
-        received_at=timezone.now(),
-    )
+    record_platform_order(account, reference="trial", is_free_trial=True)
 
     page = signed_in.get(reverse("usercenter:orders")).content.decode()
 
@@ -123,18 +113,8 @@ def test_a_platform_order_shows_its_payment_day_in_the_accounts_time_zone(signed
     account.time_zone = "Europe/Berlin"
     account.save(update_fields=["time_zone"])
     with time_machine.travel("2026-03-02 09:00Z", tick=False):
-        order = order_record_from_platform(
-            account=account,
-            actor=Actor.payment_platform("stripe"),
-            external_reference="in_late",
-            kind=Order.Kind.CREDITS,
-            credits=10,
-            is_free_trial=False,
-            provider="stripe",
-            provider_reference="pi_late",
-            amount_minor=1000,
-            currency="USD",
-            received_at=datetime(2026, 2, 28, 23, 30, tzinfo=UTC),
+        order = record_platform_order(
+            account, reference="late", received_at=datetime(2026, 2, 28, 23, 30, tzinfo=UTC)
         )
 
     # When the customer opens Orders & Invoices

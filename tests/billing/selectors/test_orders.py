@@ -6,19 +6,17 @@ from datetime import datetime
 
 import pytest
 import time_machine
-from django.utils import timezone
 
-from remit.billing.actors import Actor
 from remit.billing.models import Order
 from remit.billing.selectors.orders import order_list_for_account, order_years_for_account
 from remit.billing.services.invoices import invoice_void
-from remit.billing.services.orders import order_record_from_platform
 from tests.billing.helpers import (
     ACTOR,
     buy_credits_by_card,
     buy_credits_by_invoice,
     pay_card_order,
     pay_invoice,
+    record_platform_order,
 )
 from tests.factories import AccountFactory, BillingProfileFactory
 
@@ -40,19 +38,7 @@ def history(account):
     with time_machine.travel("2026-04-01 10:00Z"):
         unpaid_2026 = buy_credits_by_invoice(account, credits=300, po_number="PO-NEW-7")
         buy_credits_by_card(account, credits=5)  # abandoned checkout: never listed
-        order_record_from_platform(  # free-trial order: never listed (UC6)
-            account=account,
-            actor=Actor.payment_platform("stripe"),
-            external_reference="in_trial",
-            kind=Order.Kind.CREDITS,
-            credits=10,
-            is_free_trial=True,
-            provider="stripe",
-            provider_reference="pi_trial",
-            amount_minor=1_000,
-            currency="USD",
-            received_at=timezone.now(),
-        )
+        record_platform_order(account, reference="trial", is_free_trial=True)  # never listed (UC6)
     other = AccountFactory()
     BillingProfileFactory(account=other)
     buy_credits_by_invoice(other)
@@ -101,18 +87,8 @@ def test_searches_by_invoice_number_and_po_number(account, history):
 
 
 def _record_from_platform(account, *, paid_at: str, reference: str) -> Order:
-    return order_record_from_platform(
-        account=account,
-        actor=Actor.payment_platform("stripe"),
-        external_reference=f"in_{reference}",
-        kind=Order.Kind.CREDITS,
-        credits=10,
-        is_free_trial=False,
-        provider="stripe",
-        provider_reference=f"pi_{reference}",
-        amount_minor=1_000,
-        currency="USD",
-        received_at=datetime.fromisoformat(paid_at),
+    return record_platform_order(
+        account, reference=reference, received_at=datetime.fromisoformat(paid_at)
     )
 
 

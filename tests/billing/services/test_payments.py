@@ -11,7 +11,7 @@ from remit.billing.actors import Actor
 from remit.billing.models import Invoice, Order, Payment
 from remit.billing.selectors.credits import credit_balance
 from remit.billing.services.invoices import invoice_void
-from remit.billing.services.orders import order_card_payment_record, order_record_from_platform
+from remit.billing.services.orders import order_card_payment_record
 from remit.billing.services.payments import invoice_payment_record
 from remit.core.errors import (
     InvoiceNotPayable,
@@ -26,6 +26,7 @@ from tests.billing.helpers import (
     buy_credits_by_invoice,
     pay_card_order,
     pay_invoice,
+    record_platform_order,
     table_counts,
 )
 
@@ -190,19 +191,7 @@ def test_an_invoice_order_cannot_be_paid_through_the_card_path(account):
 
 def test_a_refused_platform_payment_leaves_no_order_behind(account):
     with pytest.raises(PaymentAmountMismatch):
-        order_record_from_platform(
-            account=account,
-            actor=Actor.payment_platform("stripe"),
-            external_reference="in_1",
-            kind=Order.Kind.CREDITS,
-            credits=20,
-            is_free_trial=False,
-            provider="stripe",
-            provider_reference="pi_1",
-            amount_minor=1,
-            currency="USD",
-            received_at=timezone.now(),
-        )
+        record_platform_order(account, reference="1", credits=20, amount_minor=1)
     assert not Order.objects.exists()
 
 

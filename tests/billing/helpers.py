@@ -31,6 +31,17 @@ def buy_credits_by_invoice(account: Account, credits: int = 100, **kwargs: Any) 
     return order.invoice
 
 
+def buy_plan_by_invoice(account: Account, plan_size: Any, term_months: int = 3) -> Order:
+    return order_place(
+        account=account,
+        actor=ACTOR,
+        kind=Order.Kind.SUBSCRIPTION,
+        payment_method=Order.PaymentMethod.INVOICE,
+        plan_size=plan_size,
+        term_months=term_months,
+    )
+
+
 def buy_credits_by_card(account: Account, credits: int = 50) -> Order:
     return order_place(
         account=account,

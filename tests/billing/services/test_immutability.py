@@ -20,12 +20,10 @@ from remit.billing.models import (
     InvoiceLine,
     InvoiceRevision,
     InvoiceTaxLine,
-    Order,
 )
 from remit.billing.services.accounts import account_activate, account_option_set
 from remit.billing.services.billing_profiles import billing_profile_set
 from remit.billing.services.invoices import invoice_for_order, invoice_reissue, invoice_void
-from remit.billing.services.orders import order_place
 from remit.billing.services.po_numbers import po_number_add, po_number_delete, po_number_update
 from remit.billing.services.validation import BillingProfileInput
 from remit.core.errors import InvoiceImmutable
@@ -33,6 +31,7 @@ from tests.billing.helpers import (
     ACTOR,
     buy_credits_by_card,
     buy_credits_by_invoice,
+    buy_plan_by_invoice,
     pay_card_order,
     pay_invoice,
 )
@@ -106,14 +105,7 @@ def test_no_service_changes_an_issued_invoice(catalogue):
         invoice_for_order(order=invoice.order, actor=ACTOR)
     replacement = invoice_reissue(invoice=unpaid, actor=ACTOR, reason="walk", credits=400)
     pay_invoice(replacement)
-    order_place(
-        account=account,
-        actor=ACTOR,
-        kind=Order.Kind.SUBSCRIPTION,
-        payment_method=Order.PaymentMethod.INVOICE,
-        plan_size=catalogue,
-        term_months=12,
-    )
+    buy_plan_by_invoice(account, catalogue, term_months=12)
 
     for invoice in invoices:
         after = frozen_content(invoice)

@@ -31,6 +31,7 @@ from tests.billing.helpers import (
     ACTOR,
     buy_credits_by_card,
     buy_credits_by_invoice,
+    buy_plan_by_invoice,
     pay_card_order,
     pay_invoice,
     table_counts,
@@ -252,16 +253,8 @@ def test_changing_the_credit_amount_voids_and_issues_a_linked_replacement(accoun
 
 def test_changing_the_subscription_reprices_the_replacement(account, catalogue):
     from remit.billing.models import PlanSize
-    from remit.billing.services.orders import order_place
 
-    order = order_place(
-        account=account,
-        actor=ACTOR,
-        kind=Order.Kind.SUBSCRIPTION,
-        payment_method=Order.PaymentMethod.INVOICE,
-        plan_size=catalogue,
-        term_months=3,
-    )
+    order = buy_plan_by_invoice(account, catalogue, term_months=3)
     larger = PlanSize.objects.get(code="200k")
 
     replacement = invoice_reissue(

@@ -34,6 +34,7 @@ from tests.billing.helpers import (
     ACTOR,
     buy_credits_by_card,
     buy_credits_by_invoice,
+    buy_plan_by_invoice,
     pay_invoice,
     table_counts,
 )
@@ -348,14 +349,7 @@ def test_a_six_month_plan_by_invoice_with_po_number_and_notes(account, catalogue
 
 def test_a_paid_plan_invoice_grants_no_credits(account, catalogue):
     # Given a plan bought by invoice and credits bought by invoice
-    plan = order_place(
-        account=account,
-        actor=ACTOR,
-        kind=Order.Kind.SUBSCRIPTION,
-        payment_method=Order.PaymentMethod.INVOICE,
-        plan_size=catalogue,
-        term_months=3,
-    )
+    plan = buy_plan_by_invoice(account, catalogue, term_months=3)
     credits = buy_credits_by_invoice(account, credits=120)
 
     # When both are paid
@@ -369,14 +363,7 @@ def test_a_paid_plan_invoice_grants_no_credits(account, catalogue):
 
 def test_ledger_entries_of_plan_orders_written_before_the_fix_are_not_credits(account, catalogue):
     # Given a plan order that (as the code did before) wrote its allowance as pending credits
-    plan = order_place(
-        account=account,
-        actor=ACTOR,
-        kind=Order.Kind.SUBSCRIPTION,
-        payment_method=Order.PaymentMethod.INVOICE,
-        plan_size=catalogue,
-        term_months=6,
-    )
+    plan = buy_plan_by_invoice(account, catalogue, term_months=6)
     CreditLedgerEntry.objects.create(
         account=account,
         order=plan,
@@ -436,14 +423,7 @@ def test_a_plan_needs_a_size_and_an_offered_term(account, catalogue):
 
 
 def test_plans_are_not_limited_by_the_credit_minimum(account, catalogue):
-    order = order_place(
-        account=account,
-        actor=ACTOR,
-        kind=Order.Kind.SUBSCRIPTION,
-        payment_method=Order.PaymentMethod.INVOICE,
-        plan_size=catalogue,
-        term_months=3,
-    )
+    order = buy_plan_by_invoice(account, catalogue, term_months=3)
     assert order.invoice.total_minor == 14_700
 
 

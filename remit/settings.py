@@ -6,6 +6,7 @@ The defaults run the embedded product: SQLite in ./var, the database task backen
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -248,6 +249,11 @@ REMIT_STRIPE_TIMEOUT_SECONDS = env_int("REMIT_STRIPE_TIMEOUT_SECONDS", 15)
 # timestamps, in both directions.
 REMIT_STRIPE_WEBHOOK_SECRET = env_str("REMIT_STRIPE_WEBHOOK_SECRET", "")
 REMIT_STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("REMIT_STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+# Outgoing webhooks go to public internet addresses only; these networks (CIDR, comma-separated)
+# are allowed anyway, e.g. "10.20.0.0/16" for a receiver on the operator's own network.
+REMIT_WEBHOOK_ALLOWED_NETWORKS = env_list("REMIT_WEBHOOK_ALLOWED_NETWORKS", [])
+for _network in REMIT_WEBHOOK_ALLOWED_NETWORKS:
+    ipaddress.ip_network(_network, strict=False)  # a typo stops the start, with the value named
 # The absolute address customers reach Remit at, for the platform's return URLs (e.g.
 # https://billing.example.com); empty uses the address of the request.
 REMIT_PUBLIC_URL = env_str("REMIT_PUBLIC_URL", "")

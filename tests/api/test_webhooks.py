@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from remit.billing.services.invoices import invoice_void
 from remit.core.errors import ValidationFailed
-from remit.integrations.models import WebhookDelivery, WebhookEvent
+from remit.integrations.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from remit.integrations.services.webhooks import (
     MAX_ATTEMPTS,
     webhook_deliver,
@@ -34,6 +35,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.statuses: list[int] = []
+        self.location = ""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +47,8 @@ class Receiver:
                 receiver.requests.append({"headers": dict(self.headers), "body": body})
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -58,7 +62,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The receiver listens on loopback, which outgoing webhooks refuse unless allowed.
+    settings.REMIT_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     server = Receiver()
     yield server
     server.server.shutdown()
@@ -156,7 +162,8 @@ def test_failures_are_retried_with_backoff_then_given_up(receiver, account):
     assert len({event["id"] for event in receiver.events()}) == 1
 
 
-def test_an_unreachable_endpoint_fails_after_max_attempts(account):
+def test_an_unreachable_endpoint_fails_after_max_attempts(account, settings):
+    settings.REMIT_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     webhook_endpoint_create(url="http://127.0.0.1:9/hooks", event_types=["invoice.issued"])
     buy_credits_by_invoice(account, 150)
     delivery = WebhookDelivery.objects.get()
@@ -208,3 +215,145 @@ def test_the_api_registers_endpoints_lists_deliveries_and_redelivers(api, receiv
     assert len(receiver.requests) == 2
     bad = api.post("/webhook-endpoints", {"url": "nope", "event_types": []})
     assert bad.status_code == 422
+
+
+# --- outgoing requests never reach inside (issue 13): addresses, redirects, disabled endpoints ---
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:5432/",
+        "http://localhost/hooks",
+        "http://api.localhost/hooks",
+        "http://[::1]/hooks",
+        "http://0.0.0.0/hooks",
+        "http://2130706433/hooks",
+        "http://127.1/hooks",
+        "http://0x7f.1/hooks",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/hooks",
+        "http://192.168.1.1/hooks",
+        "http://172.16.5.4/hooks",
+        "http://100.64.0.1/hooks",
+        "http://[::ffff:127.0.0.1]/hooks",
+        "http://[fd00::1]/hooks",
+        "http://[fe80::1]/hooks",
+        "http://224.0.0.1/hooks",
+    ],
+)
+def test_an_endpoint_at_an_internal_address_is_refused_when_registered(url):
+    with pytest.raises(ValidationFailed) as error:
+        webhook_endpoint_create(url=url, event_types=[])
+
+    assert error.value.field_errors == {
+        "url": ["Refused: the endpoint's address is not a public internet address."]
+    }
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_name_that_resolves_inside_is_refused_when_sending(
+    receiver, account, settings, monkeypatch
+):
+    # Given an endpoint whose public-looking name later resolves to the loopback receiver
+    webhook_endpoint_create(
+        url=receiver.url.replace("127.0.0.1", "hooks.example.com"), event_types=["invoice.issued"]
+    )
+    port = receiver.server.server_address[1]
+    real = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *args, **kwargs: (
+            real("127.0.0.1", port, type=socket.SOCK_STREAM)
+            if host == "hooks.example.com"
+            else real(host, *args, **kwargs)
+        ),
+    )
+    settings.REMIT_WEBHOOK_ALLOWED_NETWORKS = []
+    buy_credits_by_invoice(account, 150)
+
+    # When the delivery is attempted
+    delivery = webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk)
+
+    # Then nothing was sent, and the attempt says why
+    assert receiver.requests == []
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
+    assert (
+        delivery.last_error == "Refused: the endpoint's address is not a public internet address."
+    )
+
+    # With the range allowed, the name is used as resolved then (Host says the name)
+    settings.REMIT_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+    delivery = webhook_deliver(delivery_id=delivery.pk)
+    assert delivery.status == "delivered"
+    assert receiver.requests[0]["headers"]["Host"] == f"hooks.example.com:{port}"
+
+
+def test_a_redirect_is_not_followed(receiver, account):
+    # Given an endpoint that answers 302 to another (internal) address
+    elsewhere = Receiver()
+    receiver.statuses = [302]
+    receiver.location = elsewhere.url
+    webhook_endpoint_create(url=receiver.url, event_types=["invoice.issued"])
+    buy_credits_by_invoice(account, 150)
+
+    delivery = webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk)
+
+    # Then the 302 is the attempt's answer: a failed attempt, retried later; nothing went there
+    assert (delivery.status, delivery.last_status_code) == ("pending", 302)
+    assert delivery.last_error == "HTTP 302 (redirects are not followed)"
+    assert len(receiver.requests) == 1
+    assert elsewhere.requests == []
+    elsewhere.server.shutdown()
+
+
+def test_a_refused_port_and_a_silent_close_read_the_same(account, settings):
+    # Given two endpoints on loopback (allowed here): nothing listens on one; the other accepts
+    # and closes without answering
+    settings.REMIT_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    closer = socket.socket()
+    closer.bind(("127.0.0.1", 0))
+    closer.listen()
+
+    def close_each() -> None:
+        while True:
+            try:
+                connection, _ = closer.accept()
+            except OSError:
+                return
+            connection.recv(65536)
+            connection.close()
+
+    threading.Thread(target=close_each, daemon=True).start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        refused_port = probe.getsockname()[1]
+    webhook_endpoint_create(
+        url=f"http://127.0.0.1:{refused_port}/h", event_types=["invoice.issued"]
+    )
+    webhook_endpoint_create(
+        url=f"http://127.0.0.1:{closer.getsockname()[1]}/h", event_types=["invoice.issued"]
+    )
+    buy_credits_by_invoice(account, 150)
+
+    errors = {
+        webhook_deliver(delivery_id=pk).last_error
+        for pk in WebhookDelivery.objects.values_list("pk", flat=True)
+    }
+    closer.close()
+
+    assert errors == {"Could not connect, or the connection closed without an answer."}
+
+
+def test_a_disabled_endpoint_gets_no_further_attempts(receiver, account):
+    created = webhook_endpoint_create(url=receiver.url, event_types=["invoice.issued"])
+    buy_credits_by_invoice(account, 150)
+    WebhookEndpoint.objects.filter(pk=created.endpoint.pk).update(is_active=False)
+
+    delivery = webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk)
+
+    assert receiver.requests == []
+    assert (delivery.status, delivery.attempts) == ("failed", 0)
+    assert delivery.last_error == "The endpoint is disabled; no further attempts."

@@ -13,8 +13,6 @@ import json
 import logging
 import secrets
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +25,7 @@ from django.utils import timezone
 
 from remit.core.validation import FieldErrors, clean_text
 from remit.integrations.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from remit.integrations.services.outbound import host_refusal, outbound_post
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +41,9 @@ EVENT_TYPES = (
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=6)
-SEND_TIMEOUT = 10
+# Seconds an attempt may wait to connect, and for each read of the answer.
+SEND_TIMEOUT = 5
+ENDPOINT_DISABLED = "The endpoint is disabled; no further attempts."
 LEASE = timedelta(seconds=SEND_TIMEOUT * 3)
 SIGNATURE_HEADER = "Remit-Signature"
 
@@ -66,6 +67,8 @@ def webhook_endpoint_create(
         or len(url) > 500
     ):
         errors.add("url", "Give an http(s) URL of at most 500 characters, without credentials.")
+    elif refusal := host_refusal(parts.hostname or ""):
+        errors.add("url", refusal)
     unknown = sorted(set(event_types) - set(EVENT_TYPES))
     if unknown:
         errors.add("event_types", f"Unknown event types: {', '.join(unknown)}.")
@@ -154,10 +157,9 @@ def _retry_delay(attempts: int) -> timedelta:
 
 def _post(endpoint: WebhookEndpoint, event: WebhookEvent) -> tuple[int | None, str]:
     body = json.dumps(event.payload, separators=(",", ":")).encode()
-    request = urllib.request.Request(  # noqa: S310 - the operator's registered http(s) endpoint
-        endpoint.url,
-        data=body,
-        method="POST",
+    result = outbound_post(
+        url=endpoint.url,
+        body=body,
         headers={
             "Content-Type": "application/json",
             "User-Agent": "Remit-Webhooks/1",
@@ -165,15 +167,9 @@ def _post(endpoint: WebhookEndpoint, event: WebhookEvent) -> tuple[int | None, s
             "Remit-Event-Type": event.type,
             SIGNATURE_HEADER: webhook_signature(endpoint.secret, int(time.time()), body),
         },
+        timeout=SEND_TIMEOUT,
     )
-    try:
-        with urllib.request.urlopen(request, timeout=SEND_TIMEOUT) as response:  # noqa: S310
-            response.read(10_000)
-            return response.status, ""
-    except urllib.error.HTTPError as error:
-        return error.code, f"HTTP {error.code}"
-    except (OSError, ValueError) as error:
-        return None, str(error)[:500]
+    return result.status_code, result.error
 
 
 def webhook_deliver(*, delivery_id: int) -> WebhookDelivery:
@@ -189,6 +185,13 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery:
     )
     delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
     if not claimed:
+        return delivery
+    if not delivery.endpoint.is_active:
+        # A disabled endpoint gets no further attempts; the delivery says why it stopped.
+        WebhookDelivery.objects.filter(pk=delivery_id).update(
+            status=WebhookDelivery.Status.FAILED, last_error=ENDPOINT_DISABLED, lease_until=None
+        )
+        delivery.refresh_from_db()
         return delivery
     status_code, error = _post(delivery.endpoint, delivery.event)
     attempts = delivery.attempts + 1

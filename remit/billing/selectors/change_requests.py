@@ -14,3 +14,8 @@ def change_requests_latest(*, invoice_ids: Iterable[int]) -> dict[int, ChangeReq
     for request in requests:
         latest.setdefault(request.invoice_id, request)
     return latest
+
+
+def change_request_list_for_invoice(*, invoice_id: int) -> list[ChangeRequest]:
+    """An invoice's change requests (X4), newest first, for the invoice's page."""
+    return list(ChangeRequest.objects.filter(invoice_id=invoice_id).order_by("-created_at", "-id"))

@@ -92,7 +92,10 @@ def test_support_voids_an_invoice_and_the_customer_downloads_its_credit_note(
     expect(page).to_have_url(url(f"/invoices/{invoice.pk}/"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Invoice {invoice.number}")
     expect(page.locator(".invoice-head .badge")).to_have_text("Void")
-    expect(page.get_by_text(f"Cancelled by credit note {credit_note.number}")).to_be_visible()
+    summary = page.get_by_role("region", name="Summary")
+    expect(summary.get_by_role("link", name=credit_note.number, exact=True)).to_have_attribute(
+        "href", re.compile(r"^/documents/\d+/print/$")
+    )
     expect(page.get_by_role("link", name=re.compile(r"^Pay\b"))).to_have_count(0)
     documents = page.get_by_role("region", name="Documents")
     expect(documents.get_by_role("rowheader")).to_have_text(
@@ -158,13 +161,15 @@ def test_a_changed_order_links_the_void_invoice_and_its_replacement(
 
     old_row.get_by_role("link", name=replacement.number, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Invoice {replacement.number}")
-    expect(page.get_by_role("link", name=f"invoice {invoice.number}")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Invoice {invoice.number}", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Pay", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Send request")).to_be_visible()
     shots(page, "replacement-page")
-    page.get_by_role("link", name=f"invoice {invoice.number}").click()
+    page.get_by_role("link", name=f"Invoice {invoice.number}", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Invoice {invoice.number}")
-    expect(page.get_by_role("link", name=f"invoice {replacement.number}")).to_be_visible()
+    expect(
+        page.get_by_role("link", name=f"Invoice {replacement.number}", exact=True)
+    ).to_be_visible()
 
 
 def test_the_list_and_the_invoice_page_on_a_phone(

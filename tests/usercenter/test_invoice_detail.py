@@ -56,7 +56,12 @@ def test_the_invoice_page_lists_its_revisions_credit_note_and_receipts(signed_in
     page = _page(signed_in, "invoice_detail", voided.pk)
     voided.refresh_from_db()
     assert f"Invoice {voided.number}" in page
-    assert f"Cancelled by credit note {voided.credit_note.number}" in page
+    credit_document = Document.objects.get(credit_note=voided.credit_note)
+    assert (
+        f'<dt>Credit note</dt><dd><a class="nowrap" href="'
+        f'{reverse("usercenter:document_print", args=[credit_document.pk])}">'
+        f"{voided.credit_note.number}</a>"
+    ) in page
     assert f"Credit note {voided.credit_note.number}" in page
     assert reverse("usercenter:invoice_pay", args=[voided.pk]) not in page
     assert "This invoice is void and cannot be changed." in page

@@ -22,6 +22,6 @@ def invoice_detail_for_account(*, account: Account, invoice_id: int) -> Invoice 
     invoice (another account's invoice is not found)."""
     return (
         Invoice.objects.filter(account=account, pk=invoice_id)
-        .select_related("account", "order", "credit_note", "replaces", "replaced_by")
+        .select_related("account", "order", "credit_note__document", "replaces", "replaced_by")
         .first()
     )

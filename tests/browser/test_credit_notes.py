@@ -13,11 +13,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from remit.billing.actors import Actor
-from remit.billing.models import CreditNote, Invoice
+from remit.billing.models import ChangeRequest, CreditNote, Invoice
+from remit.billing.services.change_requests import change_request_close, change_request_create
 from remit.billing.services.invoices import invoice_reissue, invoice_void
 from remit.documents.models import Document, EmailMessage
 from remit.documents.services.archive import document_open
-from tests.billing.helpers import buy_credits_by_invoice
+from tests.billing.helpers import buy_credits_by_invoice, pay_invoice
 from tests.browser.conftest import nav_link, sign_in_cookie, stored_invoice_pdf
 from tests.factories import AccountFactory, BillingProfileFactory
 
@@ -200,3 +201,85 @@ def test_the_list_and_the_invoice_page_on_a_phone(
     expect(page.get_by_role("region", name="Documents").get_by_role("rowheader")).to_have_count(2)
     assert Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.VOID
     shots(page, "phone-invoice-page-void")
+
+
+def test_a_change_is_requested_from_the_invoice_page_and_its_answer_shows_in_colour(
+    page: Page, url, shots, account, signed_in
+):
+    invoice = buy_credits_by_invoice(account, 120)
+    signed_in(account)
+    page.goto(url("/orders/"))
+    page.locator(f"#order-{invoice.order_id}").get_by_role("link", name="Invoice").click()
+    change = page.get_by_role("region", name="Request a change")
+
+    # Sent without a reason: the error is shown on the invoice's page, nothing is sent.
+    change.get_by_role("button", name="Send request").click()
+    expect(page).to_have_url(url(f"/invoices/{invoice.pk}/change-request/"))
+    expect(change.get_by_role("alert")).to_contain_text("Please correct the fields marked below.")
+    expect(change).to_contain_text("This field is required.")
+    assert not ChangeRequest.objects.exists()
+    shots(page, "change-request-error")
+
+    change.get_by_label("What do you need?").select_option(label="A change to this invoice")
+    change.get_by_label("Tell us what should change and why").fill("Please add our VAT ID.")
+    change.get_by_role("button", name="Send request").click()
+    expect(page).to_have_url(url(f"/invoices/{invoice.pk}/"))
+    expect(page.locator(".messages li")).to_contain_text("was sent to our support team")
+    status = change.locator("[data-change-status]")
+    expect(status).to_contain_text("Change requested — waiting for support")
+    expect(change.get_by_role("button", name="Send request")).to_have_count(0)
+    open_colour = status.evaluate("(element) => getComputedStyle(element).backgroundColor")
+    shots(page, "change-request-open")
+
+    # Support answers: done is green, not a warning; declined is muted red.
+    request = ChangeRequest.objects.get()
+    change_request_close(
+        change_request=request, actor=SUPPORT, status="done", response="VAT ID added."
+    )
+    page.reload()
+    expect(status).to_contain_text("Change request done: VAT ID added.")
+    done_colour = status.evaluate("(element) => getComputedStyle(element).backgroundColor")
+    assert done_colour == "rgb(227, 245, 232)" != open_colour
+    shots(page, "change-request-done")
+
+    declined = change_request_create(
+        invoice=invoice, actor=SUPPORT, kind="void", reason="Not needed after all"
+    )
+    change_request_close(
+        change_request=declined, actor=SUPPORT, status="declined", response="It is correct."
+    )
+    page.goto(url("/orders/"))
+    row_status = page.locator(f"#order-{invoice.order_id} [data-change-status]")
+    expect(row_status).to_contain_text("Change request declined: It is correct.")
+    declined_colour = row_status.evaluate("(element) => getComputedStyle(element).color")
+    assert declined_colour == "rgb(125, 42, 42)"
+    shots(page, "orders-change-declined")
+
+
+def test_a_paid_invoice_lists_its_receipt(page: Page, url, shots, account, signed_in):
+    invoice = buy_credits_by_invoice(account, 120)
+    payment = pay_invoice(invoice)
+    signed_in(account)
+
+    page.goto(url(f"/invoices/{invoice.pk}/"))
+    expect(page.locator(".invoice-head .badge")).to_have_text("Paid")
+    expect(page.get_by_role("link", name="Pay", exact=True)).to_have_count(0)
+    documents = page.get_by_role("region", name="Documents")
+    expect(documents.get_by_role("rowheader")).to_have_text(
+        [f"Invoice {invoice.number}", f"Payment receipt for {invoice.number}"]
+    )
+    with page.expect_download() as info:
+        documents.get_by_role(
+            "link", name=named("Download PDF", f"Payment receipt for {invoice.number}")
+        ).click()
+    receipt = Document.objects.get(payment=payment)
+    assert info.value.suggested_filename == receipt.download_name
+    assert Path(info.value.path()).read_bytes() == document_open(receipt)
+    documents.get_by_role(
+        "link", name=named("Print", f"Payment receipt for {invoice.number}")
+    ).click()
+    expect(page.locator("article.sheet")).to_contain_text(invoice.number)
+    shots(page, "receipt-print-view")
+    page.go_back()
+    expect_no_insides(page)
+    shots(page, "invoice-page-paid")

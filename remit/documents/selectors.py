@@ -95,6 +95,21 @@ def document_list_for_invoice(*, invoice: Invoice) -> list[InvoiceDocument]:
     return rows
 
 
+def document_current_revision(
+    *, documents: list[InvoiceDocument], invoice: Invoice
+) -> Document | None:
+    """Among an invoice's ``documents``, the PDF of its current revision (the one to download)."""
+    return next(
+        (
+            row.document
+            for row in documents
+            if row.document.kind == Document.Kind.INVOICE
+            and row.document.invoice_revision == invoice.revision
+        ),
+        None,
+    )
+
+
 def document_years_for_account(*, account: Account) -> list[int]:
     """Years with at least one document to export (UC7), newest first: the years of invoice and
     credit-note issue dates and of receipts' payment days, as the export periods count them."""

@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from remit.billing.actors import Actor
-from remit.billing.models import Account, ChangeRequest, Invoice, Order, PurchaseOrderNumber
+from remit.billing.models import Account, Invoice, Order, PurchaseOrderNumber
 from remit.billing.selectors.accounts import account_for_user
 from remit.billing.selectors.change_requests import (
     change_request_list_for_invoice,
+    change_request_possible,
     change_requests_latest,
 )
 from remit.billing.selectors.credits import credit_balance
@@ -59,7 +60,11 @@ from remit.documents.http import (
     documents_zip_response,
 )
 from remit.documents.models import Document, EmailMessage
-from remit.documents.selectors import document_list_for_invoice, document_years_for_account
+from remit.documents.selectors import (
+    document_current_revision,
+    document_list_for_invoice,
+    document_years_for_account,
+)
 from remit.documents.services.archive import document_ready, invoice_document_ready
 from remit.documents.services.rendering import document_render_data
 from remit.usercenter.forms import BillingProfileForm, ChangeRequestForm, PurchaseOrderNumberForm
@@ -253,9 +258,6 @@ def _invoice_page(
         raise Http404
     change_requests = change_request_list_for_invoice(invoice_id=invoice.pk)
     documents = document_list_for_invoice(invoice=invoice)
-    can_request_change = invoice.status != Invoice.Status.VOID and not any(
-        request.status == ChangeRequest.Status.OPEN for request in change_requests
-    )
     return render(
         request,
         "usercenter/invoice_detail.html",
@@ -266,19 +268,12 @@ def _invoice_page(
             "credit_note": getattr(invoice, "credit_note", None),
             "replaced_by": getattr(invoice, "replaced_by", None),
             "documents": documents,
-            "current_document": next(
-                (
-                    row.document
-                    for row in documents
-                    if row.document.kind == Document.Kind.INVOICE
-                    and row.document.invoice_revision == invoice.revision
-                ),
-                None,
-            ),
+            "current_document": document_current_revision(documents=documents, invoice=invoice),
             "change_requests": change_requests,
-            "can_request_change": can_request_change,
+            "can_request_change": change_request_possible(
+                invoice=invoice, requests=change_requests
+            ),
             "change_form": change_form or ChangeRequestForm(),
-            "change_form_open": change_form is not None,
             **support_context(),
         },
         status=status,

@@ -14,6 +14,7 @@ from django.urls import reverse
 from remit.billing.models import AuditEvent, ChangeRequest
 from remit.billing.services.change_requests import change_request_close, change_request_create
 from remit.billing.services.invoices import invoice_reissue, invoice_void
+from remit.billing.services.po_numbers import po_number_add
 from remit.documents.models import Document, EmailMessage
 from remit.documents.services.archive import document_open
 from tests.billing.helpers import ACTOR, buy_credits_by_card, buy_credits_by_invoice, pay_invoice
@@ -221,3 +222,25 @@ def test_the_list_reads_credit_notes_and_replacements_without_a_query_per_row(si
         invoice_void(invoice=replacement, actor=ACTOR, reason_code="duplicate", reason="dup")
 
     assert _orders_queries(signed_in) == baseline
+
+
+def test_every_revision_of_an_invoice_is_listed_with_its_own_download(signed_in, account):
+    invoice = buy_credits_by_invoice(account, 120)
+    po_number_add(
+        account=account, actor=ACTOR, value="PO-77", make_default=True, apply_to_unpaid=True
+    )
+    invoice.refresh_from_db()
+    assert invoice.revision == 2
+    first, second = Document.objects.filter(invoice=invoice).order_by("invoice_revision")
+
+    page = _page(signed_in, "invoice_detail", invoice.pk)
+
+    assert f'<th scope="row">Invoice {invoice.number}</th>' in page
+    assert f'<th scope="row">Invoice {invoice.number}, revision 2</th>' in page
+    for document in (first, second):
+        assert reverse("usercenter:document_pdf", args=[document.pk]) in page
+    # The page's own Download PDF is the current revision.
+    assert (
+        f'<a class="button" href="{reverse("usercenter:document_pdf", args=[second.pk])}">'
+        "Download PDF</a>"
+    ) in page

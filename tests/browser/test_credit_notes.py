@@ -202,6 +202,17 @@ def test_the_list_and_the_invoice_page_on_a_phone(
     assert Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.VOID
     shots(page, "phone-invoice-page-void")
 
+    # In Japanese, the page reads in Japanese and still fits.
+    page.get_by_label("Language").select_option(label="日本語")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"請求書 {invoice.number}")
+    expect(page.get_by_role("region", name="書類").get_by_role("rowheader")).to_have_text(
+        [f"請求書 {invoice.number}", f"クレジットノート {credit_note.number}"]
+    )
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+    assert overflow <= 0, "the Japanese invoice page is wider than the phone"
+    shots(page, "phone-invoice-page-void-ja")
+    page.get_by_label("言語").select_option(label="English")
+
 
 def test_a_change_is_requested_from_the_invoice_page_and_its_answer_shows_in_colour(
     page: Page, url, shots, account, signed_in

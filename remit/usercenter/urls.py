@@ -65,6 +65,9 @@ urlpatterns = [
     ),
     path("orders/<int:order_id>/invoice/", views.order_invoice, name="order_invoice"),
     path("documents/<int:document_id>.pdf", views.document_pdf, name="document_pdf"),
+    path("documents/<int:document_id>/print/", views.document_print, name="document_print"),
+    path("documents/<int:document_id>/resend/", views.document_resend, name="document_resend"),
+    path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:invoice_id>/print/", views.invoice_print, name="invoice_print"),
     path("invoices/<int:invoice_id>/pay/", buying.invoice_pay, name="invoice_pay"),
     path(

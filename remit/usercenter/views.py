@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,13 +22,18 @@ from django.views.decorators.http import require_http_methods
 from remit.billing.actors import Actor
 from remit.billing.models import Account, Invoice, Order, PurchaseOrderNumber
 from remit.billing.selectors.accounts import account_for_user
-from remit.billing.selectors.change_requests import change_requests_latest
+from remit.billing.selectors.change_requests import (
+    change_request_list_for_invoice,
+    change_request_possible,
+    change_requests_latest,
+)
 from remit.billing.selectors.credits import credit_balance
+from remit.billing.selectors.invoices import invoice_detail_for_account
 from remit.billing.selectors.orders import order_list_for_account, order_years_for_account
 from remit.billing.selectors.po_numbers import po_number_list
 from remit.billing.services.billing_profiles import billing_profile_set
 from remit.billing.services.change_requests import change_request_create
-from remit.billing.services.invoice_emails import invoice_email_resend
+from remit.billing.services.invoice_emails import document_email_resend, invoice_email_resend
 from remit.billing.services.invoices import invoice_for_order
 from remit.billing.services.po_numbers import (
     PurchaseOrderNumberChange,
@@ -54,10 +59,16 @@ from remit.documents.http import (
     documents_csv_response,
     documents_zip_response,
 )
-from remit.documents.models import Document
-from remit.documents.services.archive import invoice_document_ready
+from remit.documents.models import Document, EmailMessage
+from remit.documents.selectors import (
+    document_current_revision,
+    document_list_for_invoice,
+    document_years_for_account,
+)
+from remit.documents.services.archive import document_ready, invoice_document_ready
 from remit.documents.services.rendering import document_render_data
 from remit.usercenter.forms import BillingProfileForm, ChangeRequestForm, PurchaseOrderNumberForm
+from remit.usercenter.templatetags.remit_format import document_title
 
 ORDERS_PER_PAGE = 20
 STATUS_FILTERS = ("paid", "unpaid", "void")
@@ -103,8 +114,6 @@ def _orders_page(
     *,
     gate_order: Order | None = None,
     gate_form: BillingProfileForm | None = None,
-    change_form: ChangeRequestForm | None = None,
-    change_invoice_id: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
     years = order_years_for_account(account=account)
@@ -140,12 +149,11 @@ def _orders_page(
             "account": account,
             "page": page,
             "rows": rows,
-            "change_form": change_form or ChangeRequestForm(),
-            "change_invoice_id": change_invoice_id,
             "balance": credit_balance(account=account),
             "filters": filters,
             "years": years,
             "status_filters": STATUS_FILTERS,
+            "export_years": document_years_for_account(account=account),
             "query_without_page": query.urlencode(),
             "gate_order": gate_order,
             "gate_form": gate_form,
@@ -205,22 +213,78 @@ def order_invoice(request: HttpRequest, account: Account, order_id: int) -> Http
 @account_required
 def document_pdf(request: HttpRequest, account: Account, document_id: int) -> HttpResponseBase:
     """A stored PDF, exactly the archived bytes (UC4)."""
-    document = get_object_or_404(
-        Document, pk=document_id, account=account, status=Document.Status.STORED
-    )
+    document = get_object_or_404(Document, pk=document_id, account=account)
+    document = document_ready(document=document)
     return document_pdf_response(document, inline=request.GET.get("inline") == "1")
+
+
+def _print_page(request: HttpRequest, document: Document, invoice_id: int) -> HttpResponse:
+    return render(
+        request,
+        "usercenter/invoice_print.html",
+        {"data": document_render_data(document), "document": document, "invoice_id": invoice_id},
+    )
 
 
 @account_required
 def invoice_print(request: HttpRequest, account: Account, invoice_id: int) -> HttpResponse:
     """A print-friendly HTML view of the invoice's current revision (Print → Save as PDF)."""
     invoice = get_object_or_404(Invoice, pk=invoice_id, account=account)
-    document = invoice_document_ready(invoice=invoice)
+    return _print_page(request, invoice_document_ready(invoice=invoice), invoice.pk)
+
+
+@account_required
+def document_print(request: HttpRequest, account: Account, document_id: int) -> HttpResponse:
+    """The print view of any document of the account: an earlier revision, a credit note, a
+    payment receipt (UC4)."""
+    document = get_object_or_404(
+        Document.objects.select_related("credit_note"), pk=document_id, account=account
+    )
+    invoice_id = document.credit_note.invoice_id if document.credit_note else document.invoice_id
+    assert invoice_id is not None
+    return _print_page(request, document_ready(document=document), invoice_id)
+
+
+def _invoice_page(
+    request: HttpRequest,
+    account: Account,
+    invoice_id: int,
+    *,
+    change_form: ChangeRequestForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    invoice = invoice_detail_for_account(account=account, invoice_id=invoice_id)
+    if invoice is None:
+        raise Http404
+    change_requests = change_request_list_for_invoice(invoice_id=invoice.pk)
+    documents = document_list_for_invoice(invoice=invoice)
     return render(
         request,
-        "usercenter/invoice_print.html",
-        {"data": document_render_data(document), "document": document},
+        "usercenter/invoice_detail.html",
+        {
+            "account": account,
+            "invoice": invoice,
+            "order": invoice.order,
+            "credit_note": getattr(invoice, "credit_note", None),
+            "replaced_by": getattr(invoice, "replaced_by", None),
+            "documents": documents,
+            "current_document": document_current_revision(documents=documents, invoice=invoice),
+            "change_requests": change_requests,
+            "can_request_change": change_request_possible(
+                invoice=invoice, requests=change_requests
+            ),
+            "change_form": change_form or ChangeRequestForm(),
+            **support_context(),
+        },
+        status=status,
     )
+
+
+@account_required
+def invoice_detail(request: HttpRequest, account: Account, invoice_id: int) -> HttpResponse:
+    """An invoice's page (UC2, UC4, X2, X4): its actions, and every document the account
+    received about it: revisions, the credit note, payment receipts."""
+    return _invoice_page(request, account, invoice_id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -375,9 +439,7 @@ def invoice_change_request(request: HttpRequest, account: Account, invoice_id: i
     invoice = get_object_or_404(Invoice, pk=invoice_id, account=account)
     form = ChangeRequestForm(request.POST)
     if not form.is_valid():
-        return _orders_page(
-            request, account, change_form=form, change_invoice_id=invoice.pk, status=400
-        )
+        return _invoice_page(request, account, invoice.pk, change_form=form, status=400)
     try:
         change_request_create(
             invoice=invoice,
@@ -387,22 +449,43 @@ def invoice_change_request(request: HttpRequest, account: Account, invoice_id: i
         )
     except ValidationFailed as error:
         form_errors_add(error, form)
-        return _orders_page(
-            request, account, change_form=form, change_invoice_id=invoice.pk, status=400
-        )
+        return _invoice_page(request, account, invoice.pk, change_form=form, status=400)
     except (ChangeRequestOpen, ChangeRequestNotAllowed):
         messages.warning(
             request,
             _("Invoice %(number)s already has a request waiting for support, or is void.")
             % {"number": invoice.number},
         )
-        return redirect("usercenter:orders")
+        return redirect("usercenter:invoice_detail", invoice.pk)
     messages.success(
         request,
         _("Your request for invoice %(number)s was sent to our support team.")
         % {"number": invoice.number},
     )
-    return redirect("usercenter:orders")
+    return redirect("usercenter:invoice_detail", invoice.pk)
+
+
+def _email_sent_message(request: HttpRequest, email: EmailMessage, number: str) -> None:
+    if email.recipients:
+        messages.success(
+            request,
+            _("%(number)s is being emailed to %(recipients)s.")
+            % {"number": number, "recipients": ", ".join(email.recipients)},
+        )
+    else:
+        messages.error(
+            request,
+            _("There is no address to email %(number)s to. Add one in Settings › Billing.")
+            % {"number": number},
+        )
+
+
+def _resend_refused_message(request: HttpRequest, number: str) -> None:
+    messages.warning(
+        request,
+        _("%(number)s was emailed several times in the last hour. Try again later.")
+        % {"number": number},
+    )
 
 
 @account_required
@@ -410,28 +493,32 @@ def invoice_change_request(request: HttpRequest, account: Account, invoice_id: i
 def invoice_resend(request: HttpRequest, account: Account, invoice_id: int) -> HttpResponse:
     """Send the invoice's email again (UC5)."""
     invoice = get_object_or_404(Invoice, pk=invoice_id, account=account)
+    number = _("Invoice %(number)s") % {"number": invoice.number}
     try:
         email = invoice_email_resend(invoice=invoice, actor=Actor.for_user(request.user))
     except ResendLimitReached:
-        messages.warning(
-            request,
-            _("Invoice %(number)s was emailed several times in the last hour. Try again later.")
-            % {"number": invoice.number},
-        )
-        return redirect("usercenter:orders")
-    if email.recipients:
-        messages.success(
-            request,
-            _("Invoice %(number)s is being emailed to %(recipients)s.")
-            % {"number": invoice.number, "recipients": ", ".join(email.recipients)},
-        )
+        _resend_refused_message(request, number)
     else:
-        messages.error(
-            request,
-            _("There is no address to email invoice %(number)s to. Add one in Settings › Billing.")
-            % {"number": invoice.number},
-        )
-    return redirect("usercenter:orders")
+        _email_sent_message(request, email, number)
+    return redirect("usercenter:invoice_detail", invoice.pk)
+
+
+@account_required
+@require_http_methods(["POST"])
+def document_resend(request: HttpRequest, account: Account, document_id: int) -> HttpResponse:
+    """Send a document's email again (UC5): an earlier revision, a credit note, a receipt."""
+    document = get_object_or_404(
+        Document.objects.select_related("credit_note"), pk=document_id, account=account
+    )
+    invoice_id = document.credit_note.invoice_id if document.credit_note else document.invoice_id
+    number = document_title(document)
+    try:
+        email = document_email_resend(document=document, actor=Actor.for_user(request.user))
+    except ResendLimitReached:
+        _resend_refused_message(request, number)
+    else:
+        _email_sent_message(request, email, number)
+    return redirect("usercenter:invoice_detail", invoice_id)
 
 
 EXPORT_MAX_DAYS = 366 * 3

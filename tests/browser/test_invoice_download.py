@@ -155,14 +155,18 @@ def test_a_customer_signs_in_passes_the_billing_gate_and_gets_the_stored_pdf(
     expect(row).to_contain_text(invoice.number)
     shots(page, "invoice-ready")
 
-    # Asked once: the Invoice button now gives the same stored file straight away.
-    with page.expect_download() as again_info:
-        row.get_by_role("link", name="Invoice").click()
-    assert Path(again_info.value.path()).read_bytes() == stored
+    # Asked once: the Invoice button now opens the invoice, whose PDF is the same stored file.
+    row.get_by_role("link", name="Invoice").click()
+    expect(page).to_have_url(url(f"/invoices/{invoice.pk}/"))
     expect(page.locator("dialog#billing-gate")).to_have_count(0)
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Invoice {invoice.number}")
+    shots(page, "invoice-page")
+    with page.expect_download() as again_info:
+        page.get_by_role("link", name="Download PDF", exact=True).click()
+    assert Path(again_info.value.path()).read_bytes() == stored
 
     # 5. The print view (Print → Save as PDF).
-    row.get_by_role("link", name="Print").click()
+    page.get_by_role("link", name="Print", exact=True).click()
     expect(page).to_have_url(url(f"/invoices/{invoice.pk}/print/"))
     sheet = page.get_by_role("main").locator("article.sheet")
     expect(sheet).to_contain_text(invoice.number)

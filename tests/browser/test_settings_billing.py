@@ -63,9 +63,11 @@ def test_a_po_number_applied_to_unpaid_invoices_revises_exactly_those(
     expect(page.locator(f"#order-{paid.order_id}")).not_to_contain_text("PO ")
     shots(page, "orders-with-po")
 
-    # The Invoice button gives the new revision, as archived.
+    # The Invoice button opens the invoice; its PDF is the new revision, as archived.
+    page.locator(f"#order-{unpaid[0].order_id}").get_by_role("link", name="Invoice").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Invoice {unpaid[0].number}")
     with page.expect_download() as info:
-        page.locator(f"#order-{unpaid[0].order_id}").get_by_role("link", name="Invoice").click()
+        page.get_by_role("link", name="Download PDF", exact=True).click()
     name, stored = stored_invoice_pdf(unpaid[0])
     assert info.value.suggested_filename == name == f"{unpaid[0].number}-r2.pdf"
     assert Path(info.value.path()).read_bytes() == stored

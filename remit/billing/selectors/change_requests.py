@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from remit.billing.models import ChangeRequest
+from remit.billing.models import ChangeRequest, Invoice
 
 
 def change_requests_latest(*, invoice_ids: Iterable[int]) -> dict[int, ChangeRequest]:
@@ -14,3 +14,16 @@ def change_requests_latest(*, invoice_ids: Iterable[int]) -> dict[int, ChangeReq
     for request in requests:
         latest.setdefault(request.invoice_id, request)
     return latest
+
+
+def change_request_list_for_invoice(*, invoice_id: int) -> list[ChangeRequest]:
+    """An invoice's change requests (X4), newest first, for the invoice's page."""
+    return list(ChangeRequest.objects.filter(invoice_id=invoice_id).order_by("-created_at", "-id"))
+
+
+def change_request_possible(*, invoice: Invoice, requests: Iterable[ChangeRequest]) -> bool:
+    """Whether the invoice's page offers the request form: the invoice is not void and none of
+    its ``requests`` is still open (what ``change_request_create`` enforces under its lock)."""
+    return invoice.status != Invoice.Status.VOID and not any(
+        request.status == ChangeRequest.Status.OPEN for request in requests
+    )

@@ -31,7 +31,13 @@ def order_list_for_account(
     orders = (
         Order.objects.filter(account=account, is_free_trial=False)
         .exclude(status=Order.Status.AWAITING_CARD_PAYMENT)
-        .select_related("invoice", "plan_size__plan")
+        # A voided invoice's row names its credit note and its replacement (X2).
+        .select_related(
+            "invoice",
+            "invoice__credit_note__document",
+            "invoice__replaced_by",
+            "plan_size__plan",
+        )
         .annotate(
             ordered_at=Case(
                 When(

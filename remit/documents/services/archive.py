@@ -618,6 +618,12 @@ def invoice_document_ready(*, invoice: Invoice) -> Document:
     document = Document.objects.get(
         invoice=invoice, kind=Document.Kind.INVOICE, invoice_revision=invoice.revision
     )
+    return document_ready(document=document)
+
+
+def document_ready(*, document: Document) -> Document:
+    """``document`` stored: as it is when the worker has stored it, else stored now (a customer
+    is waiting for the download or the print view; storing is idempotent)."""
     if document.status != Document.Status.STORED:
         document = document_store(document_id=document.pk)
     return document

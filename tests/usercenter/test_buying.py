@@ -400,6 +400,8 @@ def test_the_pay_page_shows_bank_transfer_instructions_with_the_invoice_number(
     assert invoice.number in body
     assert "DE89370400440532013000" in body
     assert "$100.00" in body
+    detail = reverse("usercenter:invoice_detail", args=[invoice.pk])
+    assert f'<a href="{detail}">Back to the invoice</a>' in body
 
 
 def test_paying_an_invoice_online_marks_it_paid_and_grants_the_pending_credits(signed_in, account):

@@ -9,6 +9,8 @@ from urllib.parse import unquote_plus
 
 from django.http import HttpRequest, HttpResponse
 
+from remit.core.validation import NUL, holds_nul
+
 # No inline scripts or styles anywhere in the User Center: everything comes from /static/.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -39,19 +41,8 @@ def security_headers(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
     return middleware
 
 
-NUL = "\x00"
 # Stripe's signed events are checked by their own code (a bad event is kept and refused there).
 NUL_CHECK_EXEMPT = ("/stripe/webhook",)
-
-
-def _holds_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
 
 
 def nul_refusal_where(request: HttpRequest) -> str | None:
@@ -71,7 +62,7 @@ def nul_refusal_where(request: HttpRequest) -> str | None:
         document = json.loads(request.body)
     except ValueError:
         return None  # not JSON at all: the endpoint says so
-    return "body" if _holds_nul(document) else None
+    return "body" if holds_nul(document) else None
 
 
 def refuse_nul(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:

@@ -27,6 +27,32 @@ class FieldErrors:
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+NUL = "\x00"
+
+
+def holds_nul(value: object) -> bool:
+    """A NUL character anywhere in a decoded JSON document (keys included): no text column can
+    store it, and PostgreSQL refuses it with an error."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
+def without_nul(value: object) -> object:
+    """The same document with every NUL replaced by U+FFFD, so it can be stored and looked at."""
+    if isinstance(value, str):
+        return value.replace(NUL, "\ufffd")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
+
+
 def _has_control_characters(value: str, *, allow_newlines: bool) -> bool:
     allowed = {"\n", "\t"} if allow_newlines else set()
     return any(

@@ -321,3 +321,71 @@ def test_events_not_for_remit_are_ignored(account):
     )
     assert (status, body["outcome"]) == (200, "ignored")
     assert Client(HTTP_HOST="127.0.0.1").get("/stripe/webhook").status_code == 405
+
+
+# --- correctly signed, badly shaped (issue 13): kept as failed, answered so Stripe stops --------
+
+
+def _paid_invoice_event(event_id: str, **fields) -> dict:
+    obj = {
+        "id": "in_bad",
+        "object": "invoice",
+        "amount_paid": 5000,
+        "currency": "usd",
+        "payment_intent": "pi_bad",
+        "status_transitions": {"paid_at": int(time.time())},
+        "metadata": {"remit_account": "cust_bad", "remit_credits": "50"},
+    }
+    obj.update(fields)
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": "invoice.paid",
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"amount_paid": "abc"}, "Malformed event: ValueError"),
+        ({"status_transitions": {"paid_at": 1e20}}, "Malformed event: "),
+        ({"metadata": ["remit_account", "cust_bad"]}, "Malformed event: "),
+        ({"currency": "us\u0000d"}, "The event contains NUL characters."),
+    ],
+    ids=["amount-not-a-number", "paid-at-far-future", "metadata-a-list", "nul-in-currency"],
+)
+def test_a_signed_event_with_a_malformed_field_is_kept_as_failed_and_answered_200(
+    catalogue, fields, reason
+):
+    AccountFactory(external_id="cust_bad")
+    event = _paid_invoice_event("evt_bad_1", **fields)
+
+    for _ in range(2):
+        status, body = send(event)
+        assert (status, body) == (200, {"received": True, "outcome": "failed"})
+
+    stored = StripeEvent.objects.get()
+    assert stored.detail.startswith(reason)
+    assert stored.deliveries == 2
+    assert not Order.objects.exists()
+    assert not Payment.objects.exists()
+
+
+def test_a_nul_in_the_event_id_is_kept_readable_and_refused(catalogue):
+    status, body = send(_paid_invoice_event("evt_\u0000x"))
+
+    assert (status, body) == (200, {"received": True, "outcome": "failed"})
+    stored = StripeEvent.objects.get()
+    assert stored.event_id == "evt_\ufffdx"
+    assert stored.detail == "The event contains NUL characters."
+    assert not Order.objects.exists()
+
+
+def test_an_overlong_event_id_is_400_and_stores_nothing(catalogue):
+    status, body = send(_paid_invoice_event("evt_" + "x" * 300))
+
+    assert status == 400
+    assert body["message"] == "Not a Stripe event (its id or type is too long)."
+    assert not StripeEvent.objects.exists()

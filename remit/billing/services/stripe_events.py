@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,6 +28,7 @@ from remit.billing.selectors.catalogue import plan_size_get
 from remit.billing.services.checkout import checkout_complete
 from remit.billing.services.orders import order_record_from_platform
 from remit.core.errors import DomainError, WebhookSignatureInvalid
+from remit.core.validation import holds_nul, without_nul
 from remit.integrations.models import StripeEvent
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,13 @@ HANDLERS = {
 }
 
 
+EVENT_ID_MAX_LENGTH = 255  # StripeEvent.event_id
+EVENT_TYPE_MAX_LENGTH = 100  # StripeEvent.type
+# What reading a field of the wrong type or range raises (int("abc"), datetime.fromtimestamp(1e20),
+# dict([...]), a list where a mapping belongs); errors of the database are not among them.
+MALFORMED_FIELD_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError, OSError)
+
+
 def stripe_event_receive(*, payload: bytes, signature_header: str) -> StripeEvent:
     """Verify, store once, process once. A replay of a processed event changes nothing. A rule
     that refuses the payment (amount, already paid) is kept as ``failed`` for support; errors
@@ -165,6 +173,14 @@ def stripe_event_receive(*, payload: bytes, signature_header: str) -> StripeEven
             raise TypeError(obj)
     except (ValueError, KeyError, TypeError) as error:
         raise WebhookSignatureInvalid("Not a Stripe event.") from error
+    malformed = ""
+    if holds_nul(event):
+        # Kept (readable) and refused: nothing in it can be trusted to be stored as sent.
+        event = cast(dict[str, Any], without_nul(event))
+        event_id, event_type = str(event["id"]), str(event["type"])
+        malformed = "The event contains NUL characters."
+    if len(event_id) > EVENT_ID_MAX_LENGTH or len(event_type) > EVENT_TYPE_MAX_LENGTH:
+        raise WebhookSignatureInvalid("Not a Stripe event (its id or type is too long).")
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -179,7 +195,9 @@ def stripe_event_receive(*, payload: bytes, signature_header: str) -> StripeEven
         handler = HANDLERS.get(event_type)
         outcome: str
         detail: str
-        if handler is None:
+        if malformed:
+            outcome, detail = StripeEvent.Outcome.FAILED, malformed
+        elif handler is None:
             outcome, detail = StripeEvent.Outcome.IGNORED, "Event type not used."
         else:
             try:
@@ -188,6 +206,12 @@ def stripe_event_receive(*, payload: bytes, signature_header: str) -> StripeEven
             except DomainError as error:
                 logger.warning("Stripe event %s refused: %s", event_id, error.message)
                 outcome, detail = StripeEvent.Outcome.FAILED, f"{error.code}: {error.message}"
+            except MALFORMED_FIELD_ERRORS as error:
+                # A correctly signed event with a field of the wrong shape ("amount_paid": "abc",
+                # "paid_at": 1e20, metadata a list): kept for support, answered so Stripe stops.
+                logger.warning("Stripe event %s malformed: %r", event_id, error)
+                outcome = StripeEvent.Outcome.FAILED
+                detail = f"Malformed event: {type(error).__name__}: {error}"
         stored.outcome, stored.detail = outcome, detail[:500]
         stored.processed_at = timezone.now()
         stored.save(update_fields=["outcome", "detail", "processed_at"])

@@ -65,6 +65,9 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["account", "user"], name="membership_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.get_role_display()})"
+
 
 class BillingProfile(models.Model):
     """Who invoices are addressed to (UC3). Issued invoices keep their own snapshot, so editing

@@ -121,4 +121,4 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.pk}: {self.description}"
+        return self.description

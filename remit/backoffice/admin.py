@@ -18,6 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
 from remit.backoffice.actions import SupportAction, SupportActionsMixin
 from remit.backoffice.display import (
@@ -1198,3 +1200,32 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "type", "event_id", "deliveries", "outcome", "detail")
     list_filter = ("outcome", "type")
     search_fields = ("event_id", "detail")
+
+
+# --- background tasks -----------------------------------------------------------------------------
+
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class TaskResultAdmin(DBTaskResultAdmin):
+    """The task queue's results, titled by the task rather than by the row's id."""
+
+    change_form_template = "backoffice/titled_change_form.html"
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        result = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if result is not None:
+            context["title"] = (
+                f"Task {result.task_name} ({result.get_status_display().lower()}, "
+                f"queued {result.enqueued_at:%Y-%m-%d %H:%M})"
+            )
+            context["subtitle"] = None
+        return super().change_view(request, object_id, form_url, context)

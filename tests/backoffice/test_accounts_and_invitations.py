@@ -363,3 +363,26 @@ def test_the_back_office_sign_in_asks_for_the_email(client):
     assert '<label for="id_username" class="required">Email:</label>' in page
     assert 'autocomplete="email"' in page
     assert "Username" not in page
+
+
+def test_the_invitation_is_sent_once_however_often_its_task_runs(account, smtp_server):
+    from smtplib import SMTPException
+
+    from remit.billing.services.invitations import member_invitation_send
+
+    membership = account_member_invite(
+        account=account, email="once@example.com", actor=ACTOR, site_url="http://t"
+    )
+    smtp_server.refuse = 1
+    with pytest.raises(SMTPException):
+        member_invitation_send(membership_id=membership.pk, site_url="http://t")
+    membership.refresh_from_db()
+    assert membership.invitation_sent_at is None
+    assert smtp_server.messages == []
+
+    assert member_invitation_send(membership_id=membership.pk, site_url="http://t") is True
+    assert member_invitation_send(membership_id=membership.pk, site_url="http://t") is False
+    assert len(smtp_server.messages) == 1
+    membership.refresh_from_db()
+    assert membership.invitation_sent_at is not None
+    assert member_invitation_send(membership_id=999_999, site_url="http://t") is False

@@ -61,6 +61,9 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the invitation email went out (set once, so a task that runs twice sends it once);
+    # NULL for members added without one or whose invitation is still queued.
+    invitation_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

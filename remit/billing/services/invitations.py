@@ -9,7 +9,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -115,12 +115,21 @@ def member_invitation_build(*, membership: Membership, site_url: str) -> EmailMe
 
 
 def member_invitation_send(*, membership_id: int, site_url: str) -> bool:
-    """Send the invitation of a membership (the task's one service); ``False`` when the
-    membership no longer exists."""
-    membership = (
-        Membership.objects.select_related("user", "account").filter(pk=membership_id).first()
+    """Send the invitation of a membership once (the task's one service, safe to run twice);
+    ``False`` when it was already sent or the membership no longer exists.
+
+    The run that marks the membership first sends; the mark is a conditional update, so no
+    lock is held while talking to the mail server. If sending fails the mark is taken back and
+    the error is the task's to report (a failed task in the back office)."""
+    claimed = Membership.objects.filter(pk=membership_id, invitation_sent_at__isnull=True).update(
+        invitation_sent_at=timezone.now()
     )
-    if membership is None:
+    if not claimed:
         return False
-    member_invitation_build(membership=membership, site_url=site_url).send()
+    membership = Membership.objects.select_related("user", "account").get(pk=membership_id)
+    try:
+        member_invitation_build(membership=membership, site_url=site_url).send()
+    except Exception:
+        Membership.objects.filter(pk=membership_id).update(invitation_sent_at=None)
+        raise
     return True

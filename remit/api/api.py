@@ -65,11 +65,11 @@ from remit.billing.selectors.po_numbers import po_number_list as po_number_list_
 from remit.billing.services.accounts import (
     account_activate,
     account_create,
-    account_member_add_by_email,
     account_option_set,
     account_update,
 )
 from remit.billing.services.billing_profiles import billing_profile_set
+from remit.billing.services.invitations import account_member_invite
 from remit.billing.services.invoices import invoice_for_order
 from remit.billing.services.orders import order_place, order_record_from_platform
 from remit.billing.services.payments import invoice_payment_record
@@ -360,8 +360,8 @@ def account_get(request: HttpRequest, account_id: int) -> AccountOut:
     "/{account_id}", response={200: AccountOut, **ERRORS}, auth=WRITE, summary="Update an account"
 )
 def account_patch(request: HttpRequest, account_id: int, payload: AccountPatch) -> AccountOut:
-    """Change name, status (trial / active), document language or external id; only the fields
-    sent are changed."""
+    """Change name, status (trial / active), document language, external id or time zone; only
+    the fields sent are changed."""
     account = get_object_or_404(Account, pk=account_id)
     fields = payload.model_dump(exclude_unset=True)
     return account_out(account_update(account=account, actor=actor(request), **fields))
@@ -408,11 +408,16 @@ def account_options(request: HttpRequest, account_id: int, payload: OptionsIn) -
     "/{account_id}/members", response={201: MemberOut, **ERRORS}, auth=WRITE, summary="Add a member"
 )
 def member_add(request: HttpRequest, account_id: int, payload: MemberIn) -> Status[MemberOut]:
-    """Add a member (a User Center login) by email; a new user is created without a password
-    (they sign in with portal links or set one with the password-reset email)."""
+    """Add a member (a User Center login) by email and email them an invitation: a new user is
+    created without a password and gets a link to choose one (someone who already has a
+    password gets a sign-in link). Adding an existing member again is refused (422)."""
     account = get_object_or_404(Account, pk=account_id)
-    membership = account_member_add_by_email(
-        account=account, email=payload.email, role=payload.role, actor=actor(request)
+    membership = account_member_invite(
+        account=account,
+        email=payload.email,
+        role=payload.role,
+        actor=actor(request),
+        site_url=request.build_absolute_uri("/"),
     )
     return Status(
         201, MemberOut(id=membership.pk, email=membership.user.email, role=membership.role)

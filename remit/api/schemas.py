@@ -38,6 +38,12 @@ class AccountIn(Schema):
     status: str = Field(default="trial", max_length=16)
     external_id: str | None = Field(default=None, max_length=100)
     tax_exempt: bool = False
+    time_zone: str = Field(
+        default="",
+        max_length=64,
+        description="IANA time zone the account's dates are shown in (e.g. Europe/Berlin); "
+        "empty: the site's.",
+    )
 
 
 class AccountOut(Schema):
@@ -51,6 +57,7 @@ class AccountOut(Schema):
     invoicing_during_trial_enabled: bool
     invoicing_during_trial_expires_at: datetime | None
     unpaid_invoice_limit: int | None
+    time_zone: str
     created_at: datetime
 
 
@@ -276,3 +283,8 @@ class AccountPatch(Schema):
     status: str | None = Field(default=None, max_length=16, description="trial or active")
     language: str | None = Field(default=None, max_length=10)
     external_id: str | None = Field(default=None, max_length=100)
+    time_zone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA time zone name (e.g. Europe/Berlin); empty: the site's.",
+    )

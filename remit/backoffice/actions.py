@@ -26,11 +26,14 @@ from remit.core.forms import form_errors_add
 class SupportAction:
     # URL segment and id, e.g. "void".
     name: str
-    label: str
+    # The button's verb ("Void invoice"); a function of the object when it depends on its state
+    # ("Enable invoicing" / "Disable invoicing").
+    label: str | Callable[[Any], str]
     # "app_label.codename" the staff member needs.
     permission: str
     form: type[forms.Form]
-    # Calls the service; returns the success message. Raises DomainError to refuse.
+    # Calls the service with the form's cleaned data (plus ``site_url``, the site's absolute
+    # address); returns the success message. Raises DomainError to refuse.
     perform: Callable[[Any, Actor, dict[str, Any]], str]
     # Whether the button shows for this object (e.g. only unpaid invoices can be voided).
     available: Callable[[Any], bool] = lambda obj: True
@@ -39,6 +42,9 @@ class SupportAction:
     describe: Callable[[Any], str] = str
     # Builds the form's keyword arguments for this object (choices, initial values).
     form_kwargs: Callable[[Any], dict[str, Any]] = field(default=lambda obj: {})
+
+    def label_for(self, obj: Any) -> str:
+        return self.label(obj) if callable(self.label) else self.label
 
 
 class SupportActionsMixin(admin.ModelAdmin):
@@ -79,7 +85,7 @@ class SupportActionsMixin(admin.ModelAdmin):
         if obj is not None:
             buttons = [
                 (
-                    action.label,
+                    action.label_for(obj),
                     reverse(f"admin:{app_label}_{model_name}_support", args=[obj.pk, action.name]),
                 )
                 for action in self.support_actions_for(request, obj)
@@ -110,7 +116,9 @@ class SupportActionsMixin(admin.ModelAdmin):
                 form.add_error(None, "This action is not available any more for this object.")
             elif form.is_valid():
                 try:
-                    message = action.perform(obj, Actor.for_user(request.user), form.cleaned_data)
+                    # The site's address, for links in emails (invitations).
+                    given = {**form.cleaned_data, "site_url": request.build_absolute_uri("/")}
+                    message = action.perform(obj, Actor.for_user(request.user), given)
                 except ValidationFailed as error:
                     form_errors_add(error, form)
                 except DomainError as error:
@@ -126,10 +134,11 @@ class SupportActionsMixin(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "original": obj,
                 "action": action,
+                "action_label": action.label_for(obj),
                 "summary": action.describe(obj),
                 "form": form,
                 "back": back,
-                "title": f"{action.label}: {obj}",
+                "title": f"{action.label_for(obj)}: {obj}",
             },
             status=status,
         )

@@ -8,22 +8,38 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
 from remit.backoffice.actions import SupportAction, SupportActionsMixin
+from remit.backoffice.display import (
+    audit_action,
+    audit_changes,
+    audit_table,
+    html_table,
+    lines_html,
+    money,
+)
 from remit.backoffice.forms import (
+    AccountCreateForm,
     AnswerForm,
     ApiKeyForm,
     ConfirmForm,
+    InviteForm,
     LimitForm,
     PaymentForm,
     ReissueForm,
+    TimeZoneForm,
     TrialInvoicingForm,
     VoidForm,
 )
@@ -35,18 +51,21 @@ from remit.billing.models import (
     ChangeRequest,
     CreditNote,
     Invoice,
+    InvoiceRevision,
     Membership,
     Order,
     Payment,
     PurchaseOrderNumber,
 )
 from remit.billing.selectors.credits import credit_balance
-from remit.billing.services.accounts import account_option_set
+from remit.billing.services.accounts import account_create, account_option_set, account_update
 from remit.billing.services.change_requests import change_request_assign, change_request_close
+from remit.billing.services.invitations import account_member_invite
 from remit.billing.services.invoice_emails import invoice_email_resend
 from remit.billing.services.invoices import invoice_reissue, invoice_void
 from remit.billing.services.invoicing_rules import unpaid_invoice_limit
 from remit.billing.services.payments import invoice_payment_record
+from remit.core.dates import zone
 from remit.core.errors import ChangeRequestNotAllowed, ValidationFailed
 from remit.core.forms import form_errors_add
 from remit.core.money import minor_to_decimal_string
@@ -58,10 +77,6 @@ from remit.documents.services.emails import email_resend
 from remit.integrations.models import ApiKey, StripeEvent, WebhookDelivery, WebhookEndpoint
 from remit.integrations.services.api_keys import api_key_create, api_key_revoke
 from remit.integrations.services.webhooks import webhook_redeliver
-
-
-def money(amount_minor: int, currency: str) -> str:
-    return f"{minor_to_decimal_string(amount_minor, currency)} {currency}"
 
 
 class ReadOnlyMixin:
@@ -78,7 +93,23 @@ class ReadOnlyMixin:
 
 
 class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    pass
+    def page_title(self, obj: Any) -> str:
+        """The change page's heading: what the object is called at work, never its id."""
+        return f"{capfirst(self.model._meta.verbose_name)} {obj}"
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if obj is not None:
+            context.setdefault("title", self.page_title(obj))
+            context.setdefault("subtitle", None)
+        return super().change_view(request, object_id, form_url, context)
 
 
 class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
@@ -123,6 +154,7 @@ LATEST_AUDIT_EVENTS = 20
 
 class MembershipInline(ReadOnlyInline):
     model = Membership
+    verbose_name = "member"
     fields = ("user", "role", "created_at")
     readonly_fields = fields
     list_select_related = ("user",)
@@ -144,6 +176,7 @@ class OrderInline(MoneyColumns, ReadOnlyInline):
     model = Order
     fields = ("created_at", "description", "payment_method", "status", "total", "po_number")
     readonly_fields = fields
+    list_select_related = ("account",)
 
 
 class InvoiceInline(MoneyColumns, ReadOnlyInline):
@@ -179,11 +212,46 @@ def _trial_invoicing(account: Account, actor: Actor, data: dict[str, Any]) -> st
     return f"Invoicing during the trial is {state} for {account}."
 
 
+def _trial_invoicing_label(account: Account) -> str:
+    return "Disable invoicing" if account.invoicing_during_trial_enabled else "Enable invoicing"
+
+
+def _invite(account: Account, actor: Actor, data: dict[str, Any]) -> str:
+    membership = account_member_invite(
+        account=account,
+        email=data["email"],
+        role=data["role"],
+        actor=actor,
+        site_url=data["site_url"],
+    )
+    return (
+        f"{membership.user.get_username()} is now a member of {account} and is being sent an "
+        "invitation with a link to choose a password."
+    )
+
+
+def _time_zone(account: Account, actor: Actor, data: dict[str, Any]) -> str:
+    updated = account_update(
+        account=account, actor=actor, time_zone=data["time_zone"], reason=data["reason"]
+    )
+    return f"Dates of {updated} are now shown in {_time_zone_text(updated)}."
+
+
+def _time_zone_text(account: Account) -> str:
+    return account.time_zone or f"the site's time zone ({zone()})"
+
+
 def _limit(account: Account, actor: Actor, data: dict[str, Any]) -> str:
     updated = account_option_set(
         account=account, actor=actor, reason=data["reason"], unpaid_invoice_limit=data["limit"]
     )
     return f"{updated} may now have {unpaid_invoice_limit(updated)} unpaid invoices."
+
+
+ACCOUNT_CREATE_HELP = (
+    "The account starts empty; its billing details are asked of the customer at the first "
+    "invoice. An owner email, if given, gets an invitation with a link to choose a password."
+)
 
 
 @admin.register(Account)
@@ -207,6 +275,7 @@ class AccountAdmin(SupportActionsMixin, ReadOnlyAdmin):
         "language",
         "external_id",
         "tax_exempt",
+        "time_zone_text",
         "credits",
         "invoicing_during_trial",
         "unpaid_limit",
@@ -225,8 +294,28 @@ class AccountAdmin(SupportActionsMixin, ReadOnlyAdmin):
     )
     support_actions = (
         SupportAction(
+            name="invite",
+            label="Invite a member",
+            permission="backoffice.manage_accounts",
+            form=InviteForm,
+            perform=_invite,
+            help_text=(
+                "The member gets an email with a link to choose a password and sign in to the "
+                "User Center; someone who already has a password gets a sign-in link."
+            ),
+        ),
+        SupportAction(
+            name="time-zone",
+            label="Set time zone",
+            permission="backoffice.manage_accounts",
+            form=TimeZoneForm,
+            perform=_time_zone,
+            form_kwargs=lambda account: {"initial": {"time_zone": account.time_zone}},
+            help_text="Orders and invoices of this account are dated in this time zone.",
+        ),
+        SupportAction(
             name="trial-invoicing",
-            label="Invoicing during trial",
+            label=_trial_invoicing_label,
             permission="backoffice.manage_trial_invoicing",
             form=TrialInvoicingForm,
             perform=_trial_invoicing,
@@ -237,24 +326,91 @@ class AccountAdmin(SupportActionsMixin, ReadOnlyAdmin):
                     "expires_at": account.invoicing_during_trial_expires_at,
                 }
             },
-            help_text="P3: a trial account can create invoices only while this is enabled.",
+            help_text="A trial account can create invoices only while this is enabled.",
         ),
         SupportAction(
             name="limit",
-            label="Unpaid-invoice limit",
+            label="Change unpaid-invoice limit",
             permission="backoffice.change_limits",
             form=LimitForm,
             perform=_limit,
             form_kwargs=lambda account: {"initial": {"limit": account.unpaid_invoice_limit}},
-            help_text="P4: how many unpaid invoices this account may have at once.",
+            help_text="How many unpaid invoices this account may have at once.",
         ),
     )
+
+    def page_title(self, account: Account) -> str:
+        return f"{account.name} ({account.get_status_display().lower()} account)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("backoffice.manage_accounts")
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """A new customer account and, optionally, its first member (invited by email)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = AccountCreateForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            actor = Actor.for_user(request.user)
+            try:
+                with transaction.atomic():
+                    account = account_create(
+                        name=data["name"],
+                        currency=data["currency"],
+                        language=data["language"],
+                        status=data["status"],
+                        external_id=data["external_id"] or None,
+                        time_zone=data["time_zone"],
+                        actor=actor,
+                    )
+                    if data["owner_email"]:
+                        account_member_invite(
+                            account=account,
+                            email=data["owner_email"],
+                            role=Membership.Role.OWNER,
+                            actor=actor,
+                            site_url=request.build_absolute_uri("/"),
+                        )
+            except ValidationFailed as error:
+                form_errors_add(error, form)
+            else:
+                invited = (
+                    f" {data['owner_email']} is being sent an invitation."
+                    if data["owner_email"]
+                    else ""
+                )
+                self.message_user(request, f"Account {account} created.{invited}", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:billing_account_change", args=[account.pk])
+                )
+        return TemplateResponse(
+            request,
+            "backoffice/support_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "New customer account",
+                "action": {"help_text": ACCOUNT_CREATE_HELP},
+                "action_label": "Create account",
+                "summary": "",
+                "form": form,
+                "back": reverse("admin:billing_account_changelist"),
+            },
+            status=400 if request.method == "POST" else 200,
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Account], search_term: str
     ) -> tuple[QuerySet[Account], bool]:
         results, _ = super().get_search_results(request, queryset, search_term)
         return results.distinct(), False
+
+    @admin.display(description="Time zone")
+    def time_zone_text(self, account: Account) -> str:
+        return _time_zone_text(account)
 
     @admin.display(description="Credits")
     def credits(self, account: Account) -> str:
@@ -300,25 +456,13 @@ class AccountAdmin(SupportActionsMixin, ReadOnlyAdmin):
         latest = AuditEvent.objects.filter(account=account).order_by("-created_at", "-id")[
             :LATEST_AUDIT_EVENTS
         ]
-        rows = format_html_join(
-            "",
-            "<div>{} · {} · {} · {}{}</div>",
-            (
-                (
-                    f"{event.created_at:%Y-%m-%d %H:%M}",
-                    event.actor_label,
-                    event.action,
-                    f"{event.subject_type} {event.subject_id}",
-                    f" — {event.reason}" if event.reason else "",
-                )
-                for event in latest
-            ),
-        )
         everything = (
             reverse("admin:billing_auditevent_changelist") + f"?account__id__exact={account.pk}"
         )
         return format_html(
-            '{}<div><a href="{}">All events of this account</a></div>', rows, everything
+            '{}<div><a href="{}">All events of this account</a></div>',
+            audit_table(latest, currency=account.currency),
+            everything,
         )
 
     @admin.display(description="Unpaid-invoice limit")
@@ -389,18 +533,44 @@ class InvoiceAdmin(SupportActionsMixin, ReadOnlyAdmin):
     search_fields = ("number", "po_number", "account__name")
     list_select_related = ("account",)
     date_hierarchy = "issue_date"
-    exclude = ("seller", "buyer")
-    readonly_fields = ("total", "parties", "documents", "audit_trail", "replaced")
+    readonly_fields = (
+        "number",
+        "account",
+        "status",
+        "issue_date",
+        "due_date",
+        "po_number",
+        "notes",
+        "revision",
+        "language",
+        "subtotal",
+        "tax",
+        "total",
+        "paid_at",
+        "voided_at",
+        "void_reason_code",
+        "void_reason",
+        "parties",
+        "credit_note_link",
+        "replaced",
+        "revisions",
+        "payments",
+        "receipts",
+        "change_requests",
+        "documents",
+        "audit_trail",
+    )
+    fields = readonly_fields
     support_actions = (
         SupportAction(
             name="void",
-            label="Void with credit note",
+            label="Void invoice",
             permission="backoffice.void_invoices",
             form=VoidForm,
             perform=_void,
             available=_unpaid,
             describe=_invoice_summary,
-            help_text="X2: a credit note with its own number cancels the invoice and is emailed.",
+            help_text="A credit note with its own number cancels the invoice and is emailed.",
         ),
         SupportAction(
             name="reissue",
@@ -410,7 +580,7 @@ class InvoiceAdmin(SupportActionsMixin, ReadOnlyAdmin):
             perform=_reissue,
             available=_unpaid,
             describe=_invoice_summary,
-            help_text="X2: voids this invoice and issues a replacement linked to it.",
+            help_text="Voids this invoice and issues a replacement linked to it.",
         ),
         SupportAction(
             name="payment",
@@ -427,24 +597,114 @@ class InvoiceAdmin(SupportActionsMixin, ReadOnlyAdmin):
                 },
             },
             help_text=(
-                "P7: a bank transfer of the invoice's full total. Partial and over-payments are "
+                "A bank transfer of the invoice's full total. Partial and over-payments are "
                 "refused: ask finance to settle the difference with the customer first."
             ),
         ),
         SupportAction(
             name="resend",
-            label="Resend email",
+            label="Resend invoice email",
             permission="backoffice.resend_emails",
             form=ConfirmForm,
             perform=_resend_invoice,
             describe=_invoice_summary,
-            help_text="UC5: emails the current revision's PDF again to the invoice recipients.",
+            help_text="Emails the current revision's PDF again to the invoice recipients.",
         ),
     )
+
+    def page_title(self, invoice: Invoice) -> str:
+        return f"Invoice {invoice.number} · {invoice.account.name}"
+
+    @admin.display(description="Subtotal")
+    def subtotal(self, invoice: Invoice) -> str:
+        return money(invoice.subtotal_minor, invoice.currency)
+
+    @admin.display(description="Tax")
+    def tax(self, invoice: Invoice) -> str:
+        return money(invoice.tax_minor, invoice.currency)
 
     @admin.display(description="Total")
     def total(self, invoice: Invoice) -> str:
         return money(invoice.total_minor, invoice.currency)
+
+    @admin.display(description="Credit note")
+    def credit_note_link(self, invoice: Invoice) -> str:
+        credit_note = CreditNote.objects.filter(invoice=invoice).first()
+        if credit_note is None:
+            return "–"
+        return format_html(
+            "{} of {}, {}",
+            _admin_link(credit_note, credit_note.number),
+            credit_note.issue_date,
+            money(credit_note.total_minor, credit_note.currency),
+        )
+
+    @admin.display(description="Revisions")
+    def revisions(self, invoice: Invoice) -> str:
+        files = {
+            d.invoice_revision: d
+            for d in Document.objects.filter(
+                invoice=invoice, kind=Document.Kind.INVOICE, status=Document.Status.STORED
+            )
+        }
+        return html_table(
+            ("Revision", "Created", "PO number", "Notes", "Why", "PDF"),
+            (
+                (
+                    revision.revision,
+                    f"{revision.created_at:%Y-%m-%d %H:%M}",
+                    revision.po_number or "–",
+                    revision.notes or "–",
+                    revision.reason or ("issued" if revision.revision == 1 else "–"),
+                    _pdf_link(files.get(revision.revision)),
+                )
+                for revision in InvoiceRevision.objects.filter(invoice=invoice)
+            ),
+        )
+
+    @admin.display(description="Payments")
+    def payments(self, invoice: Invoice) -> str:
+        return html_table(
+            ("Received", "Method", "Reference", "Amount"),
+            (
+                (
+                    f"{payment.received_at:%Y-%m-%d %H:%M}",
+                    payment.get_method_display(),
+                    _admin_link(payment, payment.provider_reference),
+                    money(payment.amount_minor, payment.currency),
+                )
+                for payment in Payment.objects.filter(invoice=invoice).order_by("received_at")
+            ),
+        )
+
+    @admin.display(description="Receipts")
+    def receipts(self, invoice: Invoice) -> str:
+        return html_table(
+            ("Receipt", "Stored"),
+            (
+                (_pdf_link(document), f"{document.stored_at:%Y-%m-%d %H:%M}")
+                for document in Document.objects.filter(
+                    payment__invoice=invoice,
+                    kind=Document.Kind.RECEIPT,
+                    status=Document.Status.STORED,
+                ).order_by("created_at")
+            ),
+        )
+
+    @admin.display(description="Change requests")
+    def change_requests(self, invoice: Invoice) -> str:
+        return html_table(
+            ("Requested", "Kind", "Status", "Reason"),
+            (
+                (
+                    _admin_link(request, f"{request.created_at:%Y-%m-%d %H:%M}"),
+                    request.get_kind_display(),
+                    request.get_status_display(),
+                    request.reason,
+                )
+                for request in ChangeRequest.objects.filter(invoice=invoice).order_by("created_at")
+            ),
+        )
 
     @admin.display(description="Seller and buyer (as issued)")
     def parties(self, invoice: Invoice) -> str:
@@ -476,17 +736,7 @@ class InvoiceAdmin(SupportActionsMixin, ReadOnlyAdmin):
     @admin.display(description="Audit trail")
     def audit_trail(self, invoice: Invoice) -> str:
         events = AuditEvent.objects.filter(subject_type="invoice", subject_id=str(invoice.pk))
-        return (
-            format_html_join(
-                "",
-                "<div>{} · {} · {} {}</div>",
-                (
-                    (f"{e.created_at:%Y-%m-%d %H:%M}", e.actor_label, e.action, e.reason)
-                    for e in events.order_by("created_at", "id")
-                ),
-            )
-            or "–"
-        )
+        return audit_table(events.order_by("created_at", "id"), currency=invoice.currency)
 
     @admin.display(description="Replacement")
     def replaced(self, invoice: Invoice) -> str:
@@ -511,6 +761,16 @@ class InvoiceAdmin(SupportActionsMixin, ReadOnlyAdmin):
         return format_html_join(" · ", "{}", ((part,) for part in parts)) or "–"
 
 
+def _pdf_link(document: Document | None) -> str:
+    if document is None:
+        return "–"
+    return format_html(
+        '<a href="{}">{}</a>',
+        reverse("admin:documents_document_pdf", args=[document.pk]),
+        document.download_name,
+    )
+
+
 def _resend_document(document: Document, actor: Actor, data: dict[str, Any]) -> str:
     email = email_resend(document=document)
     return f"{document.number} is being emailed again to {', '.join(email.recipients)}."
@@ -521,7 +781,37 @@ class CreditNoteAdmin(MoneyColumns, ReadOnlyAdmin):
     list_display = ("number", "account", "issue_date", "invoice", "total", "reason_code")
     search_fields = ("number", "invoice__number", "account__name")
     list_select_related = ("account", "invoice")
-    exclude = ("seller", "buyer")
+    readonly_fields = (
+        "number",
+        "account",
+        "invoice",
+        "issue_date",
+        "language",
+        "subtotal",
+        "tax",
+        "total",
+        "reason_code",
+        "reason",
+        "pdf",
+    )
+    fields = readonly_fields
+
+    def page_title(self, credit_note: CreditNote) -> str:
+        return f"Credit note {credit_note.number} · {credit_note.account.name}"
+
+    @admin.display(description="Subtotal")
+    def subtotal(self, credit_note: CreditNote) -> str:
+        return money(credit_note.subtotal_minor, credit_note.currency)
+
+    @admin.display(description="Tax")
+    def tax(self, credit_note: CreditNote) -> str:
+        return money(credit_note.tax_minor, credit_note.currency)
+
+    @admin.display(description="PDF")
+    def pdf(self, credit_note: CreditNote) -> str:
+        return _pdf_link(
+            Document.objects.filter(credit_note=credit_note, status=Document.Status.STORED).first()
+        )
 
 
 @admin.register(Payment)
@@ -530,6 +820,33 @@ class PaymentAdmin(MoneyColumns, ReadOnlyAdmin):
     search_fields = ("provider_reference", "invoice__number", "account__name")
     list_filter = ("method", "provider")
     list_select_related = ("account", "invoice")
+    readonly_fields = (
+        "account",
+        "invoice",
+        "order",
+        "amount",
+        "method",
+        "provider",
+        "provider_reference",
+        "received_at",
+        "recorded_at",
+        "recorded_by",
+        "receipt_link",
+    )
+    fields = readonly_fields
+
+    def page_title(self, payment: Payment) -> str:
+        invoice = f" for invoice {payment.invoice.number}" if payment.invoice else ""
+        return (
+            f"Payment of {money(payment.amount_minor, payment.currency)}{invoice} · "
+            f"{payment.account.name}"
+        )
+
+    @admin.display(description="Receipt")
+    def receipt_link(self, payment: Payment) -> str:
+        return _pdf_link(
+            Document.objects.filter(payment=payment, status=Document.Status.STORED).first()
+        )
 
 
 @admin.register(Document)
@@ -548,9 +865,12 @@ class DocumentAdmin(SupportActionsMixin, ReadOnlyAdmin):
             form=ConfirmForm,
             perform=_resend_document,
             available=lambda document: document.status == Document.Status.STORED,
-            help_text="UC5/X2: sends this document's email again with the stored PDF.",
+            help_text="Sends this document's email again with the stored PDF.",
         ),
     )
+
+    def page_title(self, document: Document) -> str:
+        return f"{document} · {document.account.name}"
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -574,7 +894,7 @@ class DocumentAdmin(SupportActionsMixin, ReadOnlyAdmin):
         return document_pdf_response(document)
 
     def verify_view(self, request: HttpRequest) -> HttpResponse:
-        """D2: walk the hash chain and show the result."""
+        """Walk the archive's hash chain and show the result."""
         if not request.user.has_perm("backoffice.verify_archive"):
             raise PermissionDenied
         result = archive_verify() if request.method == "POST" else None
@@ -595,6 +915,7 @@ class EmailMessageAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "document", "kind", "status", "attempts", "sent_at")
     list_filter = ("kind", "status")
     search_fields = ("document__number", "recipients")
+    list_select_related = ("document",)
 
 
 # --- change requests (X4) -------------------------------------------------------------------
@@ -607,7 +928,16 @@ def _answer(change_request: ChangeRequest, actor: Actor, data: dict[str, Any]) -
         status=data["status"],
         response=data["response"],
     )
-    return f"Change request {change_request.pk} answered; the customer sees it on the invoice."
+    return f"{change_request} answered; the customer sees the answer on the invoice."
+
+
+def _assign_to_me(change_request: ChangeRequest, actor: Actor, data: dict[str, Any]) -> str:
+    change_request_assign(change_request=change_request, actor=actor, assignee_id=actor.user_id)
+    return f"{change_request} is assigned to you."
+
+
+def _open(change_request: ChangeRequest) -> bool:
+    return change_request.status == ChangeRequest.Status.OPEN
 
 
 def _change_request_summary(change_request: ChangeRequest) -> str:
@@ -627,19 +957,45 @@ class ChangeRequestAdmin(SupportActionsMixin, ReadOnlyAdmin):
     list_filter = ("status", "kind")
     search_fields = ("invoice__number", "account__name", "reason")
     list_select_related = ("invoice", "account", "assigned_to")
-    readonly_fields = ("invoice_link",)
+    readonly_fields = (
+        "invoice_link",
+        "account",
+        "kind",
+        "status",
+        "reason",
+        "requested_by",
+        "created_at",
+        "assigned_to",
+        "response",
+        "closed_at",
+        "closed_by",
+    )
+    fields = readonly_fields
     actions = ["assign_to_me"]
     support_actions = (
         SupportAction(
+            name="assign",
+            label="Assign to me",
+            permission="backoffice.answer_change_requests",
+            form=ConfirmForm,
+            perform=_assign_to_me,
+            available=_open,
+            describe=_change_request_summary,
+            help_text="You become the agent working on this request (recorded in the audit trail).",
+        ),
+        SupportAction(
             name="answer",
-            label="Answer",
+            label="Answer request",
             permission="backoffice.answer_change_requests",
             form=AnswerForm,
             perform=_answer,
-            available=lambda change_request: change_request.status == ChangeRequest.Status.OPEN,
+            available=_open,
             describe=_change_request_summary,
         ),
     )
+
+    def page_title(self, change_request: ChangeRequest) -> str:
+        return f"{change_request} · {change_request.account.name}"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ChangeRequest]:
         return super().get_queryset(request).order_by("status", "created_at")
@@ -677,10 +1033,37 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ("actor_label", "action", "subject_id", "account__name", "reason")
     date_hierarchy = "created_at"
     list_select_related = ("account",)
+    readonly_fields = (
+        "created_at",
+        "actor_kind",
+        "actor_label",
+        "actor_user",
+        "account",
+        "action",
+        "subject_type",
+        "subject_id",
+        "reason",
+        "changes",
+    )
+    fields = readonly_fields
+
+    def page_title(self, event: AuditEvent) -> str:
+        return f"Audit event: {audit_action(event)} by {event.actor_label}"
+
+    @admin.display(description="Old → new")
+    def changes(self, event: AuditEvent) -> str:
+        currency = event.account.currency if event.account else ""
+        return lines_html(audit_changes(event, currency=currency))
 
 
 class StaffSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
-    """Staff sign in with the same throttling as customers."""
+    """Staff sign in with their email (their user name) and the same throttling as
+    customers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.fields["username"].widget.attrs["autocomplete"] = "email"
 
 
 admin.site.login_form = StaffSignInForm
@@ -707,7 +1090,7 @@ class ApiKeyAdmin(SupportActionsMixin, ReadOnlyAdmin):
     support_actions = (
         SupportAction(
             name="revoke",
-            label="Revoke",
+            label="Revoke key",
             permission="integrations.change_apikey",
             form=ConfirmForm,
             perform=_revoke,
@@ -755,9 +1138,9 @@ class ApiKeyAdmin(SupportActionsMixin, ReadOnlyAdmin):
                 "title": "New API key",
                 # What the shared action page shows of an action: its button and its help.
                 "action": {
-                    "label": "Create API key",
                     "help_text": "The key is shown once, on the next page; only its hash is kept.",
                 },
+                "action_label": "Create API key",
                 "summary": "",
                 "form": form,
                 "back": reverse("admin:integrations_apikey_changelist"),
@@ -817,3 +1200,32 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "type", "event_id", "deliveries", "outcome", "detail")
     list_filter = ("outcome", "type")
     search_fields = ("event_id", "detail")
+
+
+# --- background tasks -----------------------------------------------------------------------------
+
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class TaskResultAdmin(DBTaskResultAdmin):
+    """The task queue's results, titled by the task rather than by the row's id."""
+
+    change_form_template = "backoffice/titled_change_form.html"
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        result = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if result is not None:
+            context["title"] = (
+                f"Task {result.task_name} ({result.get_status_display().lower()}, "
+                f"queued {result.enqueued_at:%Y-%m-%d %H:%M})"
+            )
+            context["subtitle"] = None
+        return super().change_view(request, object_id, form_url, context)

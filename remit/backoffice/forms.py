@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
-from remit.billing.models import ChangeRequest, PlanSize
+from remit.billing.models import Account, ChangeRequest, Membership, PlanSize
 from remit.billing.services.accounts import MAX_UNPAID_INVOICE_LIMIT
 from remit.billing.services.invoices import VOID_REASON_CODES
 from remit.core.money import MoneyError, major_to_minor
@@ -125,4 +126,44 @@ class ApiKeyForm(forms.Form):
         choices=ApiKey.Scope.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=[ApiKey.Scope.READ, ApiKey.Scope.WRITE],
+    )
+
+
+TIME_ZONE_HELP = (
+    "An IANA time zone name such as Europe/Berlin or America/New_York; empty uses the site's "
+    "time zone."
+)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(max_length=254, help_text="Gets an invitation email.")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+
+class TimeZoneForm(forms.Form):
+    # Checked by the service (the one home of the rule); its message is shown on this field.
+    time_zone = forms.CharField(max_length=64, required=False, help_text=TIME_ZONE_HELP)
+    reason = forms.CharField(**{**REASON, "required": False})  # type: ignore[arg-type]
+
+
+class AccountCreateForm(forms.Form):
+    name = forms.CharField(max_length=200, help_text="The customer's company or full name.")
+    currency = forms.CharField(
+        max_length=3,
+        initial=lambda: settings.REMIT_DEFAULT_CURRENCY,
+        help_text="ISO 4217 code the account is billed in (USD, EUR, JPY); it never changes.",
+    )
+    language = forms.ChoiceField(
+        choices=settings.LANGUAGES, initial="en", help_text="Of its documents and emails."
+    )
+    status = forms.ChoiceField(choices=Account.Status.choices, initial=Account.Status.TRIAL)
+    external_id = forms.CharField(
+        max_length=100, required=False, help_text="Your own system's id for this customer."
+    )
+    time_zone = forms.CharField(max_length=64, required=False, help_text=TIME_ZONE_HELP)
+    owner_email = forms.EmailField(
+        max_length=254,
+        required=False,
+        label="Owner's email",
+        help_text="Optional: invited as the account's owner, with a link to choose a password.",
     )

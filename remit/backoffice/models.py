@@ -18,4 +18,5 @@ class BackOfficeAction(models.Model):
             ("record_payments", "Record manual payments"),
             ("change_limits", "Change an account's unpaid-invoice limit"),
             ("verify_archive", "Run the archive verification"),
+            ("manage_accounts", "Create customer accounts, invite members, set time zones"),
         ]

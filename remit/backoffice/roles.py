@@ -25,6 +25,7 @@ ROLES: dict[str, list[str]] = {
         "backoffice.answer_change_requests",
         "backoffice.resend_emails",
         "backoffice.manage_trial_invoicing",
+        "backoffice.manage_accounts",
     ],
     "Finance": [
         *VIEW,

@@ -132,6 +132,7 @@ class ArchiveEntry(ImmutableModel):
 
     class Meta:
         ordering = ["position"]
+        verbose_name_plural = "archive entries"
 
     def __str__(self) -> str:
         return f"#{self.position} {self.entry_hash[:12]}"
@@ -181,4 +182,4 @@ class EmailMessage(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="email_due")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.message_id}"
+        return f"{self.get_kind_display()}: {self.document.number}"

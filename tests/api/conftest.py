@@ -55,3 +55,7 @@ def api(db) -> ApiClient:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def staff_api(db) -> ApiClient:  # type: ignore[no-untyped-def]
     return make_client("read", "write", "staff")
+
+
+# Members' invitations are sent by a task; the document tests' runner runs it.
+from tests.documents.conftest import run_tasks  # noqa: E402, F401

@@ -18,3 +18,7 @@ def as_role(client, role_groups):
         return user
 
     return sign_in
+
+
+# The real SMTP server and the task runner of the document tests serve invitations too.
+from tests.documents.conftest import run_tasks, smtp_server  # noqa: E402, F401

@@ -26,7 +26,7 @@ def finance(role_groups):  # type: ignore[no-untyped-def]
 
 def staff_sign_in(page: Page, url, shots, user) -> None:  # type: ignore[no-untyped-def]
     page.goto(url("/admin/"))
-    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Email").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     shots(page, "staff-sign-in")
     page.get_by_role("button", name="Log in").click()
@@ -53,13 +53,13 @@ def test_finance_voids_an_invoice_with_a_credit_note_and_the_customer_sees_it(
     staff_sign_in(page, url, shots, finance)
     open_invoice(page, url, shots, invoice)
     shots(page, "invoice-page")
-    page.get_by_role("link", name="Void with credit note").click()
+    page.get_by_role("link", name="Void invoice").click()
     page.get_by_label("Reason code:").select_option("duplicate")
     page.get_by_label("Reason:", exact=True).fill(
         "Ordered twice; the customer keeps INV of the first order."
     )
     shots(page, "void-form")
-    page.get_by_role("button", name="Void with credit note").click()
+    page.get_by_role("button", name="Void invoice").click()
 
     credit_note = CreditNote.objects.get(invoice=invoice)
     expect(page.locator(".messagelist")).to_contain_text(
@@ -70,7 +70,7 @@ def test_finance_voids_an_invoice_with_a_credit_note_and_the_customer_sees_it(
     assert invoice.status == Invoice.Status.VOID
     assert EmailMessage.objects.filter(document__credit_note=credit_note).exists()
     # No more void button on a void invoice.
-    expect(page.get_by_role("link", name="Void with credit note")).to_have_count(0)
+    expect(page.get_by_role("link", name="Void invoice")).to_have_count(0)
 
     sign_in_cookie(context, live_server.url, member(account))
     page.goto(url("/orders/"))

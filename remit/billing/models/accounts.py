@@ -17,7 +17,9 @@ class Account(models.Model):
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRIAL)
     # The operator's own id for this customer (API lookups); unique when set.
-    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    external_id = models.CharField(
+        "external ID", max_length=100, null=True, blank=True, unique=True
+    )
     # ISO 4217 code the account is billed in; every order of the account uses it.
     currency = models.CharField(max_length=3, default="USD")
     # BCP 47 language of documents and emails for this account (D3), one of settings.LANGUAGES.
@@ -59,11 +61,17 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the invitation email went out (set once, so a task that runs twice sends it once);
+    # NULL for members added without one or whose invitation is still queued.
+    invitation_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["account", "user"], name="membership_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.get_role_display()})"
 
 
 class BillingProfile(models.Model):
@@ -74,15 +82,15 @@ class BillingProfile(models.Model):
         Account, on_delete=models.CASCADE, related_name="billing_profile"
     )
     legal_name = models.CharField(max_length=200)
-    address_line1 = models.CharField(max_length=200)
-    address_line2 = models.CharField(max_length=200, blank=True)
+    address_line1 = models.CharField("address line 1", max_length=200)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
     city = models.CharField(max_length=100)
     postal_code = models.CharField(max_length=20)
     region = models.CharField(max_length=100, blank=True)
     # ISO 3166-1 alpha-2, upper case.
     country = models.CharField(max_length=2)
     # Normalised (compact) tax/VAT id, valid for ``country`` when a validator exists; "" if none.
-    tax_id = models.CharField(max_length=32, blank=True)
+    tax_id = models.CharField("tax ID", max_length=32, blank=True)
     # Where invoice emails go; an empty list means the account's members.
     invoice_recipient_emails = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -103,7 +111,7 @@ class PurchaseOrderNumber(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="po_numbers")
     value = models.CharField(max_length=64)
-    is_default = models.BooleanField(default=False)
+    is_default = models.BooleanField("default", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

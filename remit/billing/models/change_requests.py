@@ -54,4 +54,4 @@ class ChangeRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Change request {self.pk} for invoice {self.invoice_id}"
+        return f"{self.get_kind_display()} request for invoice {self.invoice.number}"

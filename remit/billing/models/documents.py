@@ -181,7 +181,7 @@ class Invoice(IssuedDocument):
     status = models.CharField(max_length=10, choices=Status.choices)
     due_date = models.DateField()
     # X3: the PO number and notes of the current revision; earlier ones live in revisions.
-    po_number = models.CharField(max_length=64, blank=True)
+    po_number = models.CharField("PO number", max_length=64, blank=True)
     notes = models.TextField(blank=True)
     # 1 at issue, +1 for each revision (same number and amounts, new PO/notes).
     revision = models.PositiveSmallIntegerField(default=1)
@@ -204,7 +204,7 @@ class InvoiceRevision(ImmutableModel):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="revisions")
     revision = models.PositiveSmallIntegerField()
-    po_number = models.CharField(max_length=64, blank=True)
+    po_number = models.CharField("PO number", max_length=64, blank=True)
     notes = models.TextField(blank=True)
     reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

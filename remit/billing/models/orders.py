@@ -64,7 +64,7 @@ class Order(models.Model):
     tax_minor = models.BigIntegerField()
     # net + tax, what the customer pays.
     total_minor = models.BigIntegerField()
-    po_number = models.CharField(max_length=64, blank=True)
+    po_number = models.CharField("PO number", max_length=64, blank=True)
     notes = models.TextField(blank=True)
     # X2: the order this one replaces after a support change (credit amount or plan).
     replaces = models.OneToOneField(
@@ -121,4 +121,4 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.pk}: {self.description}"
+        return self.description

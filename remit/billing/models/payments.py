@@ -78,6 +78,7 @@ class CreditLedgerEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name_plural = "credit ledger entries"
         constraints = [
             models.UniqueConstraint(
                 fields=["order", "kind"],

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from remit.billing.models import Account, Membership
 from remit.billing.selectors.accounts import user_get_by_email
 from remit.billing.services.audit import audit_record
 from remit.billing.services.validation import REASON_MAX_LENGTH, FieldErrors, clean_text
+from remit.core.dates import validate_time_zone
 from remit.core.errors import ValidationFailed
 from remit.core.money import currency_is_known
 
@@ -45,6 +47,17 @@ def _account_fields_clean(errors: FieldErrors, **fields: Any) -> dict[str, Any]:
         if fields["status"] not in Account.Status.values:
             errors.add("status", "Choose trial or active.")
         cleaned["status"] = fields["status"]
+    if fields.get("time_zone", UNSET) is not UNSET:
+        name = (fields["time_zone"] or "").strip()
+        try:
+            validate_time_zone(name)
+        except ValidationError:
+            errors.add(
+                "time_zone",
+                f"“{name[:64]}” is not a time zone name; use an IANA name such as Europe/Berlin or "
+                "America/New_York, or leave it empty for the site's time zone.",
+            )
+        cleaned["time_zone"] = name
     if fields.get("external_id", UNSET) is not UNSET:
         external_id = fields["external_id"]
         cleaned["external_id"] = (
@@ -87,10 +100,16 @@ def account_create(
     status: str = Account.Status.TRIAL,
     external_id: str | None = None,
     tax_exempt: bool = False,
+    time_zone: str = "",
 ) -> Account:
     errors = FieldErrors()
     fields = _account_fields_clean(
-        errors, name=name, language=language, status=status, external_id=external_id
+        errors,
+        name=name,
+        language=language,
+        status=status,
+        external_id=external_id,
+        time_zone=time_zone,
     )
     code = (currency or settings.REMIT_DEFAULT_CURRENCY).upper()
     if not currency_is_known(code):
@@ -141,20 +160,28 @@ def account_update(
     language: str = UNSET,
     external_id: str | None = UNSET,
     status: str = UNSET,
+    time_zone: str = UNSET,
+    reason: str = "",
 ) -> Account:
-    """Change an account's name, document language, external id or status (trial / active),
-    audited. The currency never changes."""
+    """Change an account's name, document language, external id, status (trial / active) or
+    time zone (an IANA name; empty: the site's), audited. The currency never changes."""
     errors = FieldErrors()
     changes = _account_fields_clean(
-        errors, name=name, language=language, external_id=external_id, status=status
+        errors,
+        name=name,
+        language=language,
+        external_id=external_id,
+        status=status,
+        time_zone=time_zone,
     )
+    text = clean_text(errors, "reason", reason, max_length=REASON_MAX_LENGTH, multiline=True)
     errors.raise_if_any()
     with _external_id_unique(changes.get("external_id")), transaction.atomic():
         account = account_lock(account.pk)
         if _external_id_taken(changes.get("external_id"), other_than=account.pk):
             raise ValidationFailed(_EXTERNAL_ID_TAKEN)
         _account_fields_apply(
-            account=account, changes=changes, actor=actor, action="account.updated"
+            account=account, changes=changes, actor=actor, action="account.updated", reason=text
         )
     return account
 

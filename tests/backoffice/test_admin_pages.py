@@ -87,7 +87,7 @@ def world(account, settings, tmp_path, role_groups, django_capture_on_commit_cal
     with its credit note and replacement, a revised one, a change request, stored documents and
     their emails, queued tasks, an API key, a webhook delivery and a Stripe event."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    webhook_endpoint_create(url="http://127.0.0.1:9/hooks", event_types=["invoice.issued"])
+    webhook_endpoint_create(url="https://hooks.example.com/remit", event_types=["invoice.issued"])
     MembershipFactory(account=account)
     PurchaseOrderNumberFactory(account=account, value="PO-4711", is_default=True)
     with django_capture_on_commit_callbacks(execute=True):  # queues tasks (their admin too)

@@ -62,7 +62,11 @@ def audit_changes(event: AuditEvent, *, currency: str = "") -> list[str]:
     Amounts in minor units are shown as money in the event's (or the account's) currency."""
     old, new = event.old_values or {}, event.new_values or {}
     code = str(new.get("currency") or old.get("currency") or currency)
-    keys = [key for key in {**old, **new} if not (key == "currency" and _has_amount(old, new))]
+    keys = [
+        key
+        for key in {**old, **new}
+        if not (key == "currency" and _has_amount(old, new)) and not _is_reference(key)
+    ]
     lines = []
     for key in keys:
         label = _label(key)
@@ -73,6 +77,17 @@ def audit_changes(event: AuditEvent, *, currency: str = "") -> list[str]:
         else:
             lines.append(f"{label}: {_value(key, old[key], code)} → –")
     return lines
+
+
+# Audit values that hold another row's database id: kept in the record, not shown (the page
+# links the documents themselves, by number).
+REFERENCE_KEYS = frozenset(
+    {"id", "order", "invoice", "payment", "change_request", "email", "document", "replaces"}
+)
+
+
+def _is_reference(key: str) -> bool:
+    return key in REFERENCE_KEYS or key.endswith("_id")
 
 
 def _has_amount(old: dict[str, Any], new: dict[str, Any]) -> bool:

@@ -72,27 +72,28 @@ class SupportActionsMixin(admin.ModelAdmin):
             if request.user.has_perm(action.permission) and action.available(obj)
         ]
 
-    def change_view(
+    def render_change_form(
         self,
         request: HttpRequest,
-        object_id: str,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
         form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
+        obj: Any = None,
     ) -> HttpResponse:
-        obj = self.get_object(request, object_id)
         app_label, model_name = self._info()
-        buttons = []
-        if obj is not None:
-            buttons = [
+        context["support_buttons"] = (
+            [
                 (
                     action.label_for(obj),
                     reverse(f"admin:{app_label}_{model_name}_support", args=[obj.pk, action.name]),
                 )
                 for action in self.support_actions_for(request, obj)
             ]
-        return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), "support_buttons": buttons}
+            if obj is not None
+            else []
         )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def support_action_view(
         self, request: HttpRequest, object_id: str, action_name: str

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -92,24 +91,31 @@ class ReadOnlyMixin:
         return False
 
 
-class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    def page_title(self, obj: Any) -> str:
-        """The change page's heading: what the object is called at work, never its id."""
-        return f"{capfirst(self.model._meta.verbose_name)} {obj}"
+class TitledChangeForm:
+    """Change pages headed by what the object is called at work (``page_title``), never by
+    its id; the object comes from the form Django renders, so it is not read again."""
 
-    def change_view(
+    def page_title(self, obj: Any) -> str:
+        return f"{capfirst(self.model._meta.verbose_name)} {obj}"  # type: ignore[attr-defined]
+
+    def render_change_form(
         self,
         request: HttpRequest,
-        object_id: str,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
         form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
+        obj: Any = None,
     ) -> HttpResponse:
-        obj = self.get_object(request, unquote(object_id))
-        context = dict(extra_context or {})
         if obj is not None:
-            context.setdefault("title", self.page_title(obj))
-            context.setdefault("subtitle", None)
-        return super().change_view(request, object_id, form_url, context)
+            context.update(title=self.page_title(obj), subtitle=None)
+        return super().render_change_form(  # type: ignore[misc]
+            request, context, add, change, form_url, obj
+        )
+
+
+class ReadOnlyAdmin(TitledChangeForm, ReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
@@ -1208,24 +1214,13 @@ admin.site.unregister(DBTaskResult)
 
 
 @admin.register(DBTaskResult)
-class TaskResultAdmin(DBTaskResultAdmin):
+class TaskResultAdmin(TitledChangeForm, DBTaskResultAdmin):
     """The task queue's results, titled by the task rather than by the row's id."""
 
     change_form_template = "backoffice/titled_change_form.html"
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        result = self.get_object(request, unquote(object_id))
-        context = dict(extra_context or {})
-        if result is not None:
-            context["title"] = (
-                f"Task {result.task_name} ({result.get_status_display().lower()}, "
-                f"queued {result.enqueued_at:%Y-%m-%d %H:%M})"
-            )
-            context["subtitle"] = None
-        return super().change_view(request, object_id, form_url, context)
+    def page_title(self, result: DBTaskResult) -> str:
+        return (
+            f"Task {result.task_name} ({result.get_status_display().lower()}, "
+            f"queued {result.enqueued_at:%Y-%m-%d %H:%M})"
+        )

@@ -194,3 +194,22 @@ def test_the_verbose_names_are_english_plurals(world):
     }
     assert not [name for name in names if re.search(r"[^aeiou]ys$", name)]
     assert Account.objects.exists()
+
+
+def test_a_task_result_is_titled_by_its_task(client, world):
+    from django_tasks_db.models import DBTaskResult
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    result = DBTaskResult.objects.order_by("enqueued_at").first()
+    assert result is not None
+
+    page = client.get(
+        reverse("admin:django_tasks_database_dbtaskresult_change", args=[result.pk])
+    ).content.decode()
+
+    title = (
+        f"Task {result.task_name} ({result.get_status_display().lower()}, "
+        f"queued {result.enqueued_at:%Y-%m-%d %H:%M})"
+    )
+    assert f"<title>{title} | Remit back office</title>" in page
+    assert str(result.pk) not in page.split("<title>", 1)[1].split("</title>", 1)[0]

@@ -65,7 +65,8 @@ def audit_changes(event: AuditEvent, *, currency: str = "") -> list[str]:
     keys = [
         key
         for key in {**old, **new}
-        if not (key == "currency" and _has_amount(old, new)) and not _is_reference(key)
+        if not (key == "currency" and _has_amount(old, new))
+        and not _is_reference(key, old.get(key), new.get(key))
     ]
     lines = []
     for key in keys:
@@ -80,14 +81,20 @@ def audit_changes(event: AuditEvent, *, currency: str = "") -> list[str]:
 
 
 # Audit values that hold another row's database id: kept in the record, not shown (the page
-# links the documents themselves, by number).
+# links the documents themselves, by number). Under these names a number (not text, such as a
+# document's number) or nothing is such an id.
 REFERENCE_KEYS = frozenset(
     {"id", "order", "invoice", "payment", "change_request", "email", "document", "replaces"}
 )
 
 
-def _is_reference(key: str) -> bool:
-    return key in REFERENCE_KEYS or key.endswith("_id")
+def _is_reference(key: str, *values: Any) -> bool:
+    if key.endswith("_id"):
+        return True
+    return key in REFERENCE_KEYS and all(
+        value is None or (isinstance(value, int) and not isinstance(value, bool))
+        for value in values
+    )
 
 
 def _has_amount(old: dict[str, Any], new: dict[str, Any]) -> bool:

@@ -19,6 +19,7 @@ def test_audit_values_show_money_and_numbers_but_no_database_ids():
             "status": "void",
             "total_minor": 25_650,
             "currency": "USD",
+            "document": "INV-2026-000001-r2",
         },
     )
 
@@ -26,4 +27,5 @@ def test_audit_values_show_money_and_numbers_but_no_database_ids():
         "status: issued → void",
         "number: INV-2026-000001",
         "total: $256.50",
+        "document: INV-2026-000001-r2",
     ]

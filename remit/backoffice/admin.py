@@ -71,6 +71,7 @@ from remit.core.money import minor_to_decimal_string
 from remit.core.signin import ThrottledSignInMixin
 from remit.documents.http import document_pdf_response
 from remit.documents.models import Document, EmailMessage
+from remit.documents.selectors import document_list_for_invoice
 from remit.documents.services.archive import archive_verify
 from remit.documents.services.emails import email_resend
 from remit.integrations.models import ApiKey, StripeEvent, WebhookDelivery, WebhookEndpoint
@@ -532,6 +533,16 @@ def _unpaid(invoice: Invoice) -> bool:
     return invoice.status == Invoice.Status.ISSUED
 
 
+def _stored_documents(invoice: Invoice) -> list[Document]:
+    """The invoice's stored files (revisions, credit note, receipts), as its User Center page
+    lists them."""
+    return [
+        row.document
+        for row in document_list_for_invoice(invoice=invoice)
+        if row.document.status == Document.Status.STORED
+    ]
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(SupportActionsMixin, ReadOnlyAdmin):
     list_display = ("number", "account", "issue_date", "due_date", "status", "total", "po_number")
@@ -649,9 +660,8 @@ class InvoiceAdmin(SupportActionsMixin, ReadOnlyAdmin):
     def revisions(self, invoice: Invoice) -> str:
         files = {
             d.invoice_revision: d
-            for d in Document.objects.filter(
-                invoice=invoice, kind=Document.Kind.INVOICE, status=Document.Status.STORED
-            )
+            for d in _stored_documents(invoice)
+            if d.kind == Document.Kind.INVOICE
         }
         return html_table(
             ("Revision", "Created", "PO number", "Notes", "Why", "PDF"),
@@ -689,11 +699,8 @@ class InvoiceAdmin(SupportActionsMixin, ReadOnlyAdmin):
             ("Receipt", "Stored"),
             (
                 (_pdf_link(document), f"{document.stored_at:%Y-%m-%d %H:%M}")
-                for document in Document.objects.filter(
-                    payment__invoice=invoice,
-                    kind=Document.Kind.RECEIPT,
-                    status=Document.Status.STORED,
-                ).order_by("created_at")
+                for document in _stored_documents(invoice)
+                if document.kind == Document.Kind.RECEIPT
             ),
         )
 
@@ -719,9 +726,7 @@ class InvoiceAdmin(SupportActionsMixin, ReadOnlyAdmin):
 
     @admin.display(description="Documents")
     def documents(self, invoice: Invoice) -> str:
-        rows = Document.objects.filter(invoice=invoice, status=Document.Status.STORED).order_by(
-            "created_at"
-        )
+        rows = _stored_documents(invoice)
         return (
             format_html_join(
                 "",

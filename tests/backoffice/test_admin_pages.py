@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib import admin
+from django.db.models import Q
 from django.urls import reverse
 
 from remit.backoffice.actions import SupportActionsMixin
@@ -213,3 +214,18 @@ def test_a_task_result_is_titled_by_its_task(client, world):
     )
     assert f"<title>{title} | Remit back office</title>" in page
     assert str(result.pk) not in page.split("<title>", 1)[1].split("</title>", 1)[0]
+
+
+def test_an_invoice_page_links_each_stored_file_its_customer_received(client, world):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    paid = Invoice.objects.get(status="paid")
+    files = Document.objects.filter(Q(invoice=paid) | Q(payment__invoice=paid))
+    for document in files:
+        document_store(document_id=document.pk)
+    stored = list(files.filter(status=Document.Status.STORED))
+    assert {d.kind for d in stored} == {Document.Kind.INVOICE, Document.Kind.RECEIPT}
+
+    page = client.get(reverse("admin:billing_invoice_change", args=[paid.pk])).content.decode()
+
+    for document in stored:
+        assert reverse("admin:documents_document_pdf", args=[document.pk]) in page

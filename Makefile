@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha25
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/remit
 # Test processes per database run (pytest-xdist; each worker gets its own test database).
 TEST_WORKERS ?= 2
+# The secret key of the embedded product and of the tests (Remit refuses to start without one
+# when debug is off); production sets REMIT_SECRET_KEY or its own REMIT_SECRET_KEY_FILE.
+export REMIT_SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
 HOST ?= 127.0.0.1
 PORT ?= 8000
 

@@ -25,14 +25,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("REMIT_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("REMIT_DEBUG", default=False)
+# Required whenever debug is off: the key itself, or a file holding it (created with a random key
+# when missing; `make run` points at var/secret_key so the embedded product needs no set-up).
 SECRET_KEY = env_str("REMIT_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("REMIT_REQUIRE_SECRET_KEY", default=False):
-        raise RuntimeError("REMIT_SECRET_KEY must be set in production")
-    # Embedded default only: a per-checkout key kept in ./var so sessions survive restarts.
-    from remit.core.config import local_secret_key
+if not SECRET_KEY and env_str("REMIT_SECRET_KEY_FILE", ""):
+    from remit.core.config import secret_key_from_file
 
-    SECRET_KEY = local_secret_key(VAR_DIR)
+    SECRET_KEY = secret_key_from_file(Path(env_str("REMIT_SECRET_KEY_FILE", "")))
+if not SECRET_KEY:
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "Set REMIT_SECRET_KEY (or REMIT_SECRET_KEY_FILE, a file holding the key) when "
+            "REMIT_DEBUG is off; `make run` and `make test` use var/secret_key."
+        )
+    from remit.core.config import secret_key_from_file
+
+    SECRET_KEY = secret_key_from_file(VAR_DIR / "secret_key")
 
 ALLOWED_HOSTS = env_list("REMIT_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("REMIT_CSRF_TRUSTED_ORIGINS", [])
@@ -92,8 +102,13 @@ TEMPLATES = [
 
 def _database_config() -> dict:
     url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'remit.sqlite3'}")
+    # Persistent connections (a web or worker process reuses its connection for this many
+    # seconds) with a health check before each request's first query, so a restarted database
+    # costs one failed check, not a failed request.
     config: dict = dict(
-        dj_database_url.parse(url, conn_max_age=env_int("REMIT_DB_CONN_MAX_AGE", 0))
+        dj_database_url.parse(
+            url, conn_max_age=env_int("REMIT_DB_CONN_MAX_AGE", 600), conn_health_checks=True
+        )
     )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
@@ -124,12 +139,14 @@ def _database_config() -> dict:
 
 DATABASES = {"default": _database_config()}
 
-# Shared by every web process (login throttling): the database, until Redis is configured (O2).
+# Shared by every web process (login throttling, and the API rate limit with Redis): the
+# database by default, Redis with REMIT_CACHE_URL (e.g. redis://127.0.0.1:6379/1).
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "remit_cache",
-    }
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if (_cache_url := env_str("REMIT_CACHE_URL", ""))
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "remit_cache"}
+    )
 }
 LOGIN_URL = "usercenter:login"
 LOGIN_REDIRECT_URL = "usercenter:orders"

@@ -77,6 +77,7 @@ from remit.billing.services.po_numbers import po_number_add
 from remit.billing.services.portal_links import portal_link_create
 from remit.billing.services.validation import BillingProfileInput
 from remit.core.errors import DomainError, ValidationFailed
+from remit.core.links import public_base_url, public_url
 from remit.documents.http import document_pdf_response
 from remit.documents.models import Document
 from remit.documents.services.archive import invoice_document_ready
@@ -417,7 +418,7 @@ def member_add(request: HttpRequest, account_id: int, payload: MemberIn) -> Stat
         email=payload.email,
         role=payload.role,
         actor=actor(request),
-        site_url=request.build_absolute_uri("/"),
+        site_url=public_base_url(request),
     )
     return Status(
         201, MemberOut(id=membership.pk, email=membership.user.email, role=membership.role)
@@ -613,7 +614,7 @@ def portal_link_create_op(
         lifetime=timedelta(seconds=payload.lifetime_seconds),
         next_path=payload.next_path,
     )
-    url = request.build_absolute_uri(reverse("usercenter:portal_link", args=[created.token]))
+    url = public_url(request, reverse("usercenter:portal_link", args=[created.token]))
     return Status(201, PortalLinkOut(url=url, expires_at=created.link.expires_at))
 
 

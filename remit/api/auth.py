@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from remit.integrations.models import ApiKey
 from remit.integrations.services.api_keys import api_key_authenticate
+from remit.integrations.services.api_rate import WINDOW_SECONDS, api_request_count
 
 
 class ScopeMissing(Exception):
@@ -28,21 +28,12 @@ class RateLimited(Exception):
 
 
 def _rate_check(api_key: ApiKey) -> None:
-    """Fixed one-minute windows per key in the shared cache."""
+    """Fixed one-minute windows per key (see :mod:`remit.integrations.services.api_rate`)."""
     limit = settings.REMIT_API_REQUESTS_PER_MINUTE
     now = time.time()
-    window = int(now // 60)
-    key = f"api-rate:{api_key.pk}:{window}"
-    if cache.add(key, 1, timeout=120):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            cache.add(key, 1, timeout=120)
-            count = 1
-    if count > limit:
-        raise RateLimited(retry_after=max(1, int(60 - now % 60)))
+    minute = int(now // WINDOW_SECONDS)
+    if api_request_count(api_key=api_key, minute=minute) > limit:
+        raise RateLimited(retry_after=max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS)))
 
 
 class ApiKeyAuth(HttpBearer):

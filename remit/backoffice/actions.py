@@ -20,6 +20,7 @@ from django.urls import URLPattern, path, reverse
 from remit.billing.actors import Actor
 from remit.core.errors import DomainError, ValidationFailed
 from remit.core.forms import form_errors_add
+from remit.core.links import public_base_url
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class SupportActionsMixin(admin.ModelAdmin):
             elif form.is_valid():
                 try:
                     # The site's address, for links in emails (invitations).
-                    given = {**form.cleaned_data, "site_url": request.build_absolute_uri("/")}
+                    given = {**form.cleaned_data, "site_url": public_base_url(request)}
                     message = action.perform(obj, Actor.for_user(request.user), given)
                 except ValidationFailed as error:
                     form_errors_add(error, form)

@@ -67,6 +67,7 @@ from remit.billing.services.payments import invoice_payment_record
 from remit.core.dates import zone
 from remit.core.errors import ChangeRequestNotAllowed, ValidationFailed
 from remit.core.forms import form_errors_add
+from remit.core.links import public_base_url
 from remit.core.money import minor_to_decimal_string
 from remit.core.signin import ThrottledSignInMixin
 from remit.documents.http import document_pdf_response
@@ -379,7 +380,7 @@ class AccountAdmin(SupportActionsMixin, ReadOnlyAdmin):
                             email=data["owner_email"],
                             role=Membership.Role.OWNER,
                             actor=actor,
-                            site_url=request.build_absolute_uri("/"),
+                            site_url=public_base_url(request),
                         )
             except ValidationFailed as error:
                 form_errors_add(error, form)

@@ -91,21 +91,26 @@ def parse_currency_amounts(raw: str) -> dict[str, Decimal]:
     return amounts
 
 
-def local_secret_key(var_dir: Path) -> str:
-    """A random key stored once in ``var_dir`` for the embedded (non-production) default."""
-    var_dir.mkdir(parents=True, exist_ok=True)
-    path = var_dir / "secret_key"
+def secret_key_from_file(path: Path) -> str:
+    """The key kept in ``path``; a random one is written there (readable by the owner only) the
+    first time, so every process started with the same file shares it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        key = secrets.token_urlsafe(50)
-        try:
-            with path.open("x") as handle:
-                handle.write(key)
-        except FileExistsError:
-            return path.read_text().strip()
-        path.chmod(0o600)
-        return key
+        pass
+    # Written whole to a private temporary file, then linked into place: a process starting at
+    # the same moment reads either no file or the whole key, never an empty one.
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    temporary.write_text(secrets.token_urlsafe(50))
+    temporary.chmod(0o600)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass  # another process was first: its key is the one
+    finally:
+        temporary.unlink()
+    return path.read_text().strip()
 
 
 @dataclass(frozen=True)

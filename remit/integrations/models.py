@@ -161,3 +161,22 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class ApiRequestCount(models.Model):
+    """Requests of one API key in one fixed one-minute window (I1's rate limit), counted with one
+    upsert per request when no Redis cache is configured; old windows are pruned."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    # The window's start, in whole minutes since the Unix epoch (UTC).
+    minute = models.BigIntegerField()
+    # Requests in the window so far; ≥ 1.
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "minute"], name="api_request_count_minute")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} @ {self.minute}: {self.count}"

@@ -10,7 +10,6 @@ import secrets
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import (
     Http404,
@@ -74,6 +73,7 @@ from remit.core.errors import (
 )
 from remit.core.forms import form_errors_add
 from remit.core.i18n import format_money, format_percent, format_quantity
+from remit.core.links import public_url
 from remit.documents.services.rendering import (
     bank_transfer_possible,
     invoice_preview_render,
@@ -352,10 +352,9 @@ def checkout_urls(request: HttpRequest) -> CheckoutUrls:
     placeholder = "TOKEN-PLACEHOLDER"
 
     def absolute(name: str) -> str:
-        path = reverse(name, args=[placeholder])
-        base = settings.REMIT_PUBLIC_URL.rstrip("/")
-        url = f"{base}{path}" if base else request.build_absolute_uri(path)
-        return url.replace(placeholder, "{token}")
+        return public_url(request, reverse(name, args=[placeholder])).replace(
+            placeholder, "{token}"
+        )
 
     return CheckoutUrls(
         return_url=absolute("usercenter:checkout_return"),

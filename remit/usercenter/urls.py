@@ -21,7 +21,7 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             template_name="usercenter/password_reset.html",
             email_template_name="usercenter/password_reset_email.txt",
             subject_template_name="usercenter/password_reset_subject.txt",

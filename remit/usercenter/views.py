@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -54,6 +55,7 @@ from remit.core.errors import (
     ValidationFailed,
 )
 from remit.core.forms import form_errors_add
+from remit.core.links import public_base_url
 from remit.documents.http import (
     document_pdf_response,
     documents_csv_response,
@@ -552,3 +554,12 @@ def documents_export(request: HttpRequest, account: Account, fmt: str) -> HttpRe
     if fmt == "zip":
         return documents_zip_response(account=account, start=start, end=end)
     return documents_csv_response(account=account, start=start, end=end)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with the link built from REMIT_PUBLIC_URL (when set) instead of
+    the request's Host header."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        self.extra_email_context = {"base_url": public_base_url(self.request)}
+        return super().form_valid(form)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import urllib.error
 import urllib.request
@@ -137,3 +138,29 @@ def test_parallel_replays_over_http_create_one_order_and_agree(live_server, cata
     status, text = post()
     assert (status, text) == (201, bodies.pop())
     assert IdempotencyRecord.objects.count() == 1
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_over_http_never_exceed_the_rate_limit(live_server, settings):
+    """Twelve requests at once against a limit of five: exactly five are answered."""
+    import time_machine
+
+    settings.REMIT_API_REQUESTS_PER_MINUTE = 5
+    token = api_key_create(name="b", scopes=["read"], actor=Actor.system()).token
+
+    def get() -> int:
+        request = urllib.request.Request(  # noqa: S310 - the live server
+            f"{live_server.url}/api/v1/accounts", headers={"Authorization": f"Bearer {token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    # Ten seconds into a minute: all twelve fall in one window.
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 0, 10, tzinfo=datetime.UTC)):
+        outcomes = run_concurrently([get] * 12)
+    assert all(o.error is None for o in outcomes)
+    assert sorted(o.value for o in outcomes) == [200] * 5 + [429] * 7

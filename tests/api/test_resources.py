@@ -86,6 +86,55 @@ def test_the_rate_limit_answers_429_with_retry_after(api, settings):
     assert 1 <= int(response["Retry-After"]) <= 60
 
 
+def test_the_rate_limit_costs_one_statement_per_request_without_redis(api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from remit.integrations.models import ApiRequestCount
+
+    api.get("/accounts")  # the key's last use is written at most once a minute
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/accounts").status_code == 200
+    counting = [q["sql"] for q in queries if "integrations_apirequestcount" in q["sql"]]
+    assert len(counting) == 1
+    assert counting[0].startswith("INSERT")
+    assert ApiRequestCount.objects.get().count == 2
+
+
+@pytest.fixture
+def redis_cache(settings, worker_id):
+    """Django's Redis cache on the local Redis, a database of this test's own per xdist worker;
+    flushed before and after."""
+    import redis
+
+    number = 10 + (int(worker_id[2:]) if worker_id.startswith("gw") else 0)
+    url = f"redis://127.0.0.1:6379/{number}"
+    redis.Redis.from_url(url).flushdb()
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    }
+    yield redis.Redis.from_url(url)
+    redis.Redis.from_url(url).flushdb()
+
+
+def test_with_a_redis_cache_the_rate_is_counted_in_redis_and_still_limits(
+    api, settings, redis_cache
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from remit.integrations.models import ApiRequestCount
+
+    settings.REMIT_API_REQUESTS_PER_MINUTE = 3
+    with CaptureQueriesContext(connection) as queries:
+        statuses = [api.get("/accounts").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert not any("apirequestcount" in q["sql"] for q in queries)
+    assert not ApiRequestCount.objects.exists()
+    [key] = [k for k in redis_cache.keys() if b"api-rate" in k]
+    assert 0 < redis_cache.ttl(key) <= 120
+
+
 # --- accounts, members, billing profiles ----------------------------------------------------------
 
 

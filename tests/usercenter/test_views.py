@@ -78,6 +78,23 @@ def test_password_reset_mails_a_single_use_link_that_sets_a_new_password(client,
     assert "expired" in client.get(link, follow=True).content.decode()
 
 
+def test_the_password_reset_link_starts_with_the_public_url_not_the_host_header(
+    client, customer, settings
+):
+    """Behind a proxy, or with a forged Host header, the link still leads to Remit."""
+    settings.REMIT_PUBLIC_URL = "https://billing.example.com/"
+    settings.ALLOWED_HOSTS = ["attacker.example"]
+    client.post(
+        reverse("usercenter:password_reset"),
+        {"email": customer.email},
+        HTTP_HOST="attacker.example",
+    )
+
+    [message] = mail.outbox
+    assert "attacker.example" not in message.body
+    assert re.search(r"https://billing\.example\.com/password-reset/\S+/\S+/", message.body)
+
+
 def test_sign_out_is_a_post(signed_in):
     assert signed_in.get(reverse("usercenter:logout")).status_code == 405
     signed_in.post(reverse("usercenter:logout"))

@@ -22,11 +22,6 @@ from remit.billing.services.audit import audit_record
 from remit.core.errors import ValidationFailed
 
 
-def _base_url(site_url: str) -> str:
-    """REMIT_PUBLIC_URL when configured (the address customers reach), else the caller's."""
-    return (settings.REMIT_PUBLIC_URL or site_url).rstrip("/")
-
-
 def account_member_invite(
     *,
     account: Account,
@@ -37,8 +32,8 @@ def account_member_invite(
 ) -> Membership:
     """Add the user with ``email`` (created without a password if new) as a member of
     ``account``, audited, and email them an invitation after commit: a link to choose a
-    password, or to sign in if they already have one. ``site_url`` is the absolute address
-    the link starts with when REMIT_PUBLIC_URL is not set."""
+    password, or to sign in if they already have one. ``site_url``: where customers reach
+    Remit (:func:`remit.core.links.public_base_url`), the start of the link."""
     existing = user_get_by_email(email=(email or "").strip().lower())
     if (
         existing is not None
@@ -58,7 +53,7 @@ def account_member_invite(
             account=account,
             new_values={"user": membership.user.get_username(), "role": membership.role},
         )
-        membership_id, base = membership.pk, _base_url(site_url)
+        membership_id, base = membership.pk, site_url.rstrip("/")
         transaction.on_commit(lambda: _schedule_invitation(membership_id, base))
     return membership
 
@@ -73,7 +68,7 @@ def member_invitation_build(*, membership: Membership, site_url: str) -> EmailMe
     """The invitation in the account's language: a set-password link for a new user, a
     sign-in link for one who already has a password."""
     user, account = membership.user, membership.account
-    base = _base_url(site_url)
+    base = site_url.rstrip("/")
     with translation.override(account.language):
         if user.has_usable_password():
             link = base + reverse("usercenter:login")

@@ -58,7 +58,9 @@ def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-READ_KEY = "import django; from django.conf import settings; django.setup(); print(settings.SECRET_KEY)"
+READ_KEY = (
+    "import django; from django.conf import settings; django.setup(); print(settings.SECRET_KEY)"
+)
 
 
 def test_without_a_secret_key_remit_refuses_to_start_when_debug_is_off(tmp_path):

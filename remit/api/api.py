@@ -5,6 +5,7 @@ every error has the shape {"code", "message", "details"}."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -33,6 +34,7 @@ from remit.api.schemas import (
     OptionsIn,
     OrderIn,
     OrderOut,
+    Out,
     PaymentIn,
     PaymentOut,
     PlatformOrderIn,
@@ -61,6 +63,7 @@ from remit.billing.models import (
 from remit.billing.selectors.accounts import user_get_by_email
 from remit.billing.selectors.catalogue import plan_size_get
 from remit.billing.selectors.credits import credit_balance, credit_entries
+from remit.billing.selectors.invoices import invoice_list as invoice_list_select
 from remit.billing.selectors.po_numbers import po_number_list as po_number_list_for
 from remit.billing.services.accounts import (
     account_activate,
@@ -190,7 +193,7 @@ def actor(request: HttpRequest) -> Actor:
     return Actor.api_key(request.api_key.name)  # type: ignore[attr-defined]
 
 
-ERRORS: dict[int, type[Schema]] = {
+ERRORS: dict[int, type[Out]] = {
     400: Error,
     401: Error,
     403: Error,
@@ -202,7 +205,7 @@ ERRORS: dict[int, type[Schema]] = {
 }
 
 
-class Page(Schema):
+class Page(Out):
     next_cursor: str | None
 
 
@@ -260,6 +263,19 @@ def order_out(order: Order) -> OrderOut:
     )
 
 
+@cache
+def _pdf_url_template(name: str) -> str:
+    return reverse(name, args=[_PDF_URL_PLACEHOLDER]).replace(str(_PDF_URL_PLACEHOLDER), "{}")
+
+
+_PDF_URL_PLACEHOLDER = 918273645
+
+
+def _pdf_url(name: str, pk: int) -> str:
+    """``reverse(name, args=[pk])`` for a page of rows: the URL is resolved once per name."""
+    return _pdf_url_template(name).format(pk)
+
+
 def invoice_out(invoice: Invoice) -> InvoiceOut:
     return InvoiceOut(
         id=invoice.pk,
@@ -278,7 +294,7 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
         paid_at=invoice.paid_at,
         voided_at=invoice.voided_at,
         replaces_id=invoice.replaces_id,
-        pdf_url=reverse("api:invoice_pdf", args=[invoice.pk]),
+        pdf_url=_pdf_url("api:invoice_pdf", invoice.pk),
         created_at=invoice.created_at,
     )
 
@@ -652,13 +668,7 @@ def invoice_list(
     status: str | None = None,
     number: str | None = None,
 ) -> dict[str, Any]:
-    rows = Invoice.objects.all()
-    if account_id is not None:
-        rows = rows.filter(account_id=account_id)
-    if status:
-        rows = rows.filter(status=status)
-    if number:
-        rows = rows.filter(number=number)
+    rows = invoice_list_select(account_id=account_id, status=status, number=number)
     return page(rows, cursor=paging.cursor, limit=paging.limit, serialize=invoice_out)
 
 

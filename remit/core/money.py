@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from functools import lru_cache
 
 from babel.numbers import get_currency_precision, is_currency
 
@@ -25,12 +26,15 @@ class MoneyError(ValueError):
     """An amount or currency that cannot be represented."""
 
 
+@lru_cache(maxsize=1024)
 def currency_is_known(currency: str) -> bool:
     return len(currency) == 3 and currency.isupper() and is_currency(currency)
 
 
+@lru_cache(maxsize=1024)
 def currency_exponent(currency: str) -> int:
-    """Digits after the decimal point for ``currency`` (USD 2, JPY 0, BHD 3)."""
+    """Digits after the decimal point for ``currency`` (USD 2, JPY 0, BHD 3). Remembered per
+    currency (Babel's lookup costs more than the arithmetic; unknown codes raise every time)."""
     if not currency_is_known(currency):
         raise MoneyError(f"Unknown currency {currency!r}")
     return int(get_currency_precision(currency))

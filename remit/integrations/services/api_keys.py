@@ -63,7 +63,8 @@ def api_key_authenticate(token: str) -> ApiKey | None:
     if prefix is None:
         return None
     secret = token[len(KEY_PREFIX) + len(prefix) + 1 :]
-    api_key = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+    # The prefix is unique: no ORDER BY (``first()`` would add one).
+    api_key = next(iter(ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True)[:1]), None)
     if api_key is None or not hmac.compare_digest(api_key.secret_sha256, secret_digest(secret)):
         return None
     now = timezone.now()

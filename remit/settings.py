@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "remit.documents",
     "remit.usercenter",
     "remit.integrations",
+    "remit.operations",
     "remit.api",
     "ninja",
     # Last: its role groups are synced after every other app's permissions exist.
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "remit.core.logging.request_context",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -217,11 +219,31 @@ if not DEBUG and env_bool("REMIT_SECURE_COOKIES", default=False):
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("REMIT_SESSION_SECONDS", 8 * 3600)
 
+# One JSON object per line (request id, account, actor: remit.core.logging), or "text" for
+# plain lines on a terminal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "remit.core.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env_str("REMIT_LOG_FORMAT", "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("REMIT_LOG_LEVEL", "INFO")},
+}
+# /metrics answers only requests with "Authorization: Bearer <this token>"; unset, it is off (404).
+REMIT_METRICS_TOKEN = env_str("REMIT_METRICS_TOKEN", "")
+# How long finished work is kept before the worker's hourly prune removes it (README, Retention).
+REMIT_RETENTION = {
+    "task_days": env_int("REMIT_RETENTION_TASK_DAYS", 7),
+    "idempotency_hours": max(24, env_int("REMIT_RETENTION_IDEMPOTENCY_HOURS", 48)),
+    "webhook_days": env_int("REMIT_RETENTION_WEBHOOK_DAYS", 30),
+    "stripe_days": env_int("REMIT_RETENTION_STRIPE_DAYS", 90),
 }
 
 # ---------------------------------------------------------------------------------------------

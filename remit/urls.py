@@ -6,7 +6,7 @@ from django.views.decorators.cache import cache_control
 
 from remit.api.api import api, operation_not_found
 from remit.api.stripe_webhook import stripe_webhook
-from remit.core.health import health
+from remit.operations.views import health, metrics
 
 
 @cache_control(max_age=86400, public=True)
@@ -18,6 +18,7 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("health", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", operation_not_found),

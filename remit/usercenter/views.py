@@ -56,6 +56,7 @@ from remit.core.errors import (
 )
 from remit.core.forms import form_errors_add
 from remit.core.links import public_base_url
+from remit.core.logging import log_context_update
 from remit.documents.http import (
     document_pdf_response,
     documents_csv_response,
@@ -87,6 +88,7 @@ def account_required(view: View) -> View:
         account = account_for_user(request.user)
         if account is None:
             return render(request, "usercenter/no_account.html", status=403)
+        log_context_update(account=account.pk)
         return view(request, account, *args, **kwargs)
 
     return wrapper

@@ -36,6 +36,9 @@ setup: $(STAMP)
 
 # The demo prints (fictitious) bank details on its invoices unless REMIT_BANK_* are set.
 run: export REMIT_DEMO_BANK_DETAILS ?= true
+# The demo's card payments go to Remit's test-mode page (no money moves).
+run: export REMIT_PAYMENTS_TEST_MODE ?= true
+run: export REMIT_PAYMENTS_TEST_MODE_ACKNOWLEDGED ?= true
 run: $(STAMP) messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable

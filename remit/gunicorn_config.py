@@ -1,4 +1,4 @@
-"""gunicorn settings of Remit's web processes (``remit_serve`` and deploy/systemd/remit-web.service):
+"""gunicorn settings of Remit's web processes (``remit_serve``, deploy/systemd/remit-web.service):
 ``gunicorn -c python:remit.gunicorn_config remit.wsgi:application``.
 
 With ``PROMETHEUS_MULTIPROC_DIR`` set, each web process writes its request metrics to files in

@@ -280,9 +280,24 @@ REMIT_SELLER = {
     # P7: without an IBAN or account number no document asks for a bank transfer.
     **bank_details_from_env(demo=env_bool("REMIT_DEMO_BANK_DETAILS", default=False)),
 }
-# P1/P7: online payments. With a Stripe secret key, "Pay" redirects to Stripe Checkout; without
-# one, to Remit's own clearly labelled test-mode payment page (no money moves).
+# P1/P7: online payments. With a Stripe secret key, "Pay" redirects to Stripe Checkout. Without
+# one there are no card payments (invoices are paid by bank transfer), unless the test-mode
+# payment page is switched on (no money moves: anyone signed in could "pay" with it), which the
+# demo does; outside debug mode it must be acknowledged, so no production runs it by mistake.
 REMIT_STRIPE_SECRET_KEY = env_str("REMIT_STRIPE_SECRET_KEY", "")
+REMIT_PAYMENTS_TEST_MODE = env_bool("REMIT_PAYMENTS_TEST_MODE", default=False)
+if (
+    REMIT_PAYMENTS_TEST_MODE
+    and not DEBUG
+    and not env_bool("REMIT_PAYMENTS_TEST_MODE_ACKNOWLEDGED", default=False)
+):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "REMIT_PAYMENTS_TEST_MODE lets every signed-in customer mark invoices paid without "
+        "paying. Outside debug mode set REMIT_PAYMENTS_TEST_MODE_ACKNOWLEDGED=true as well (a "
+        "demo or staging server), or switch it off and configure REMIT_STRIPE_SECRET_KEY."
+    )
 REMIT_STRIPE_API_BASE = env_str("REMIT_STRIPE_API_BASE", "https://api.stripe.com")
 REMIT_STRIPE_TIMEOUT_SECONDS = env_int("REMIT_STRIPE_TIMEOUT_SECONDS", 15)
 # I4: the signing secret of Stripe's webhook endpoint (whsec_…) and the accepted clock skew of its

@@ -85,6 +85,13 @@ def default_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def payments_test_mode(settings):  # type: ignore[no-untyped-def]
+    """Card payments go to Remit's test-mode page, as in the demo: most tests pay by card.
+    Tests of a deployment without a payment platform switch it off."""
+    settings.REMIT_PAYMENTS_TEST_MODE = True
+
+
 # The live server (browser, schemathesis and end-to-end tests) answers with the headers and the
 # body in separate small writes; with Nagle's algorithm on, the body waits for the client's
 # delayed ACK (40 ms on Linux) on every request. The production server (gunicorn) sets

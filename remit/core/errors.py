@@ -116,6 +116,13 @@ class PaymentPlatformUnavailable(DomainError):
     code = "payment_platform_unavailable"
 
 
+class CardPaymentsUnavailable(DomainError):
+    """No payment platform is configured (and the test-mode page is off): nothing can be paid
+    by card; invoices are paid by bank transfer."""
+
+    code = "card_payments_unavailable"
+
+
 class CheckoutNotAvailable(DomainError):
     """Unknown, cancelled or already used checkout, or one for another provider."""
 

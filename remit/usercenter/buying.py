@@ -51,11 +51,12 @@ from remit.billing.services.invoicing_rules import (
     invoicing_during_trial_allowed,
 )
 from remit.billing.services.orders import order_place
-from remit.billing.services.payment_platform import payment_test_mode
+from remit.billing.services.payment_platform import card_payments_available, payment_test_mode
 from remit.billing.services.previews import gate_invoice_preview, order_invoice_preview
 from remit.billing.services.quotes import quote_credits, quote_plan
 from remit.core.config import billing_settings
 from remit.core.errors import (
+    CardPaymentsUnavailable,
     CheckoutNotAvailable,
     CreditInvoiceBelowMinimum,
     DomainError,
@@ -215,6 +216,7 @@ def _buy_page(
             if dialog
             else None,
             "test_mode": payment_test_mode(),
+            "card_payments": card_payments_available(),
             "bank_transfer": bank_transfer_possible(billing_settings().seller),
             "card_only_terms": [term.months for term in terms if not term.invoice_allowed],
             "trial_without_invoicing": not invoicing_during_trial_allowed(account),
@@ -365,21 +367,36 @@ def checkout_urls(request: HttpRequest) -> CheckoutUrls:
 
 def _problem(error: DomainError, account: Account) -> dict[str, Any]:
     """A rule that refused the purchase, as something the page can explain (P3, P4)."""
+    by_card = card_payments_available()
     if isinstance(error, InvoicingDuringTrialDisabled):
         return {
             "code": error.code,
             "text": _(
                 "Invoices are not available during your free trial. Contact support to enable "
                 "invoicing for your account, or pay by card."
+            )
+            if by_card
+            else _(
+                "Invoices are not available during your free trial. Contact support to enable "
+                "invoicing for your account."
             ),
         }
+    if isinstance(error, CardPaymentsUnavailable):
+        return {"code": error.code, "text": card_payments_unavailable_text()}
     if isinstance(error, UnpaidInvoiceLimitReached):
         invoices = invoice_unpaid_list(account=account)
         return {
             "code": error.code,
-            "text": _(
-                "You have %(count)s unpaid invoices. Pay one of them before creating another "
-                "invoice, or pay this purchase by card."
+            "text": (
+                _(
+                    "You have %(count)s unpaid invoices. Pay one of them before creating "
+                    "another invoice, or pay this purchase by card."
+                )
+                if by_card
+                else _(
+                    "You have %(count)s unpaid invoices. Pay one of them before creating "
+                    "another invoice."
+                )
             )
             % {"count": len(error.details["invoices"])},
             "invoices": invoices,
@@ -401,12 +418,24 @@ def _problem(error: DomainError, account: Account) -> dict[str, Any]:
     return {"code": error.code, "text": str(error.message)}
 
 
+def card_payments_unavailable_text() -> str:
+    return _("Card payments are not available: create an invoice and pay it by bank transfer.")
+
+
 def _minimum_text(error: CreditInvoiceBelowMinimum) -> str:
     language = _language()
-    return _(
-        "An invoice for credits needs at least %(minimum)s of credits (you chose %(amount)s). "
-        "Buy more credits, or pay by card."
-    ) % {
+    text = (
+        _(
+            "An invoice for credits needs at least %(minimum)s of credits (you chose "
+            "%(amount)s). Buy more credits, or pay by card."
+        )
+        if card_payments_available()
+        else _(
+            "An invoice for credits needs at least %(minimum)s of credits (you chose "
+            "%(amount)s). Buy more credits."
+        )
+    )
+    return text % {
         "minimum": format_money(
             error.details["minimum_minor"], error.details["currency"], language
         ),
@@ -498,6 +527,7 @@ def buy_submit(request: HttpRequest, account: Account, kind: str) -> HttpRespons
         InvoicingDuringTrialDisabled,
         UnpaidInvoiceLimitReached,
         PaymentPlatformUnavailable,
+        CardPaymentsUnavailable,
         PriceNotAvailable,
     ) as error:
         return refused(_problem(error, account))
@@ -649,7 +679,7 @@ def invoice_pay(request: HttpRequest, account: Account, invoice_id: int) -> Http
                 _("Invoice %(number)s is already paid or void.") % {"number": invoice.number},
             )
             return redirect("usercenter:orders")
-        except PaymentPlatformUnavailable as error:
+        except (PaymentPlatformUnavailable, CardPaymentsUnavailable) as error:
             messages.error(request, _problem(error, account)["text"])
             return redirect("usercenter:invoice_pay", invoice.pk)
         return redirect(session.url)
@@ -660,6 +690,7 @@ def invoice_pay(request: HttpRequest, account: Account, invoice_id: int) -> Http
             "invoice": invoice,
             "instructions": payment_instructions(invoice, _language()),
             "test_mode": payment_test_mode(),
+            "card_payments": card_payments_available(),
             **support_context(),
         },
     )

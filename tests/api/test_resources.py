@@ -455,3 +455,24 @@ def test_an_address_that_is_no_operation_is_a_json_404(db, path):
         "message": "No API operation at this address; the operations are listed at /api/v1/docs.",
         "details": {},
     }
+
+
+def test_without_a_payment_platform_a_card_order_is_refused_and_nothing_is_written(
+    api, catalogue, settings
+):
+    settings.REMIT_PAYMENTS_TEST_MODE = False
+    account = AccountFactory()
+    BillingProfileFactory(account=account)
+    before = table_counts()
+    refused = api.post(
+        f"/accounts/{account.pk}/orders",
+        {"kind": "credits", "credits": 30, "payment_method": "card"},
+    )
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "card_payments_unavailable"
+    assert table_counts() == before
+    invoiced = api.post(
+        f"/accounts/{account.pk}/orders",
+        {"kind": "credits", "credits": 150, "payment_method": "invoice"},
+    )
+    assert invoiced.status_code == 201

@@ -100,3 +100,26 @@ def test_database_connections_persist_with_health_checks_by_default():
     assert json.loads(_python(code, REMIT_SECRET_KEY="k" * 60).stdout) == [600, True]
     configured = _python(code, REMIT_SECRET_KEY="k" * 60, REMIT_DB_CONN_MAX_AGE="0")
     assert json.loads(configured.stdout) == [0, True]
+
+
+READ_TEST_MODE = (
+    "import django; from django.conf import settings; django.setup(); "
+    "print(settings.REMIT_PAYMENTS_TEST_MODE)"
+)
+
+
+def test_the_test_mode_payment_page_is_off_by_default_and_needs_an_acknowledgement():
+    key = {"REMIT_SECRET_KEY": "k" * 60}
+    assert _python(READ_TEST_MODE, **key).stdout.strip() == "False"
+    refused = _python(READ_TEST_MODE, **key, REMIT_PAYMENTS_TEST_MODE="true")
+    assert refused.returncode != 0
+    assert "REMIT_PAYMENTS_TEST_MODE_ACKNOWLEDGED=true" in refused.stderr
+    acknowledged = _python(
+        READ_TEST_MODE,
+        **key,
+        REMIT_PAYMENTS_TEST_MODE="true",
+        REMIT_PAYMENTS_TEST_MODE_ACKNOWLEDGED="true",
+    )
+    assert acknowledged.stdout.strip() == "True"
+    debug = _python(READ_TEST_MODE, **key, REMIT_PAYMENTS_TEST_MODE="true", REMIT_DEBUG="true")
+    assert debug.stdout.strip() == "True"

@@ -387,6 +387,58 @@ def test_the_test_page_does_not_exist_once_a_stripe_key_is_configured(signed_in,
     assert Payment.objects.count() == 0
 
 
+# --- no payment platform (the default): no card payments, no free test page -----------------
+
+
+def test_without_a_platform_nothing_is_bought_by_card_and_the_dialog_only_invoices(
+    signed_in, account, settings
+):
+    settings.REMIT_PAYMENTS_TEST_MODE = False
+    page = signed_in.get(reverse("usercenter:buy")).content.decode()
+    assert "Pay by card on the payment platform" not in page
+    assert "This purchase is invoiced: pay the invoice by bank transfer." in page
+    assert "data-invoice-toggle checked hidden" in page
+    assert "card payments have no minimum" not in page
+    before = table_counts()
+
+    refused = credits_post(signed_in, 40, invoice=False)  # follows the redirect (PRG)
+
+    body = refused.content.decode()
+    assert 'data-problem="card_payments_unavailable"' in body
+    assert "Card payments are not available: create an invoice and pay it by bank transfer." in body
+    assert table_counts() == before
+    assert not CheckoutSession.objects.exists()
+
+
+def test_without_a_platform_an_invoice_is_paid_by_bank_transfer_only(signed_in, account, settings):
+    settings.REMIT_PAYMENTS_TEST_MODE = False
+    settings.REMIT_SELLER = {**settings.REMIT_SELLER, "bank_iban": "DE89370400440532013000"}
+    invoice = buy_credits_by_invoice(account, 100)
+    url = reverse("usercenter:invoice_pay", args=[invoice.pk])
+    body = signed_in.get(url).content.decode()
+    assert "Pay by bank transfer" in body
+    assert "Pay online" not in body
+
+    posted = signed_in.post(url)
+
+    assert posted.status_code == 302
+    assert posted["Location"] == url
+    assert "Card payments are not available" in signed_in.get(url).content.decode()
+    assert not CheckoutSession.objects.exists()
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.ISSUED
+
+
+def test_the_test_page_of_an_old_checkout_is_gone_once_test_mode_is_off(
+    signed_in, account, settings
+):
+    response = credits_post(signed_in, 40, invoice=False)
+    settings.REMIT_PAYMENTS_TEST_MODE = False
+    assert signed_in.get(response["Location"]).status_code == 404
+    assert signed_in.post(response["Location"], {"action": "pay"}).status_code == 404
+    assert Payment.objects.count() == 0
+
+
 # --- P7 pay an outstanding invoice ----------------------------------------------------------
 
 

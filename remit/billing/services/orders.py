@@ -25,6 +25,7 @@ from remit.billing.services.invoicing_rules import (
     trial_invoicing_check,
     unpaid_invoice_limit_check,
 )
+from remit.billing.services.payment_platform import card_payments_check
 from remit.billing.services.payments import (
     payment_amount_check,
     payment_create,
@@ -139,6 +140,8 @@ def order_place(
         period_start=period_start,
     )
     by_invoice = payment_method == Order.PaymentMethod.INVOICE
+    if not by_invoice:
+        card_payments_check()
     with transaction.atomic(), audit_batch():
         account = account_lock(account.pk)
         if key is not None:

@@ -2,7 +2,9 @@
 
 Two providers with one interface: ``StripePlatform`` (Stripe Checkout through the ``stripe`` SDK,
 chosen when ``REMIT_STRIPE_SECRET_KEY`` is set) and ``TestPlatform`` (Remit's own test-mode page,
-chosen otherwise; no money moves). Amounts are minor units, which is also what Stripe expects,
+only with ``REMIT_PAYMENTS_TEST_MODE``; no money moves). With neither there is no platform: card
+payments are refused (:class:`CardPaymentsUnavailable`) and invoices are paid by bank transfer.
+Amounts are minor units, which is also what Stripe expects,
 zero-decimal currencies such as JPY included.
 """
 
@@ -14,7 +16,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
-from remit.core.errors import PaymentPlatformUnavailable
+from remit.core.errors import CardPaymentsUnavailable, PaymentPlatformUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +150,24 @@ class StripePlatform:
         )
 
 
+def card_payments_available() -> bool:
+    """Whether anything can be paid by card: a payment platform, or the test-mode page."""
+    return bool(settings.REMIT_STRIPE_SECRET_KEY or settings.REMIT_PAYMENTS_TEST_MODE)
+
+
+def card_payments_check() -> None:
+    """The rule: without a payment platform nothing is bought or paid by card."""
+    if not card_payments_available():
+        raise CardPaymentsUnavailable(
+            "Card payments are not available: no payment platform is configured. Create an "
+            "invoice and pay it by bank transfer."
+        )
+
+
 def payment_platform() -> PaymentPlatform:
-    """The configured platform, read at call time so tests can switch settings."""
+    """The configured platform, read at call time so tests can switch settings; raises
+    :class:`CardPaymentsUnavailable` when there is none."""
+    card_payments_check()
     if settings.REMIT_STRIPE_SECRET_KEY:
         return StripePlatform(
             secret_key=settings.REMIT_STRIPE_SECRET_KEY,
@@ -160,4 +178,5 @@ def payment_platform() -> PaymentPlatform:
 
 
 def payment_test_mode() -> bool:
-    return not settings.REMIT_STRIPE_SECRET_KEY
+    """The test-mode page is the platform (switched on, and no Stripe key)."""
+    return bool(settings.REMIT_PAYMENTS_TEST_MODE and not settings.REMIT_STRIPE_SECRET_KEY)

@@ -84,7 +84,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const on = toggle.checked;
       fields.hidden = !on;
       preview.hidden = !on;
-      cardPanel.hidden = on;
+      if (cardPanel) cardPanel.hidden = on; // absent when nothing can be paid by card
       fields.querySelectorAll("input, select, textarea").forEach((input) => { input.disabled = !on; });
       submit.textContent = on ? submit.dataset.labelInvoice : submit.dataset.labelCard;
       // Terms that only cards can pay cannot be chosen with an invoice (P5).

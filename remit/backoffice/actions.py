@@ -10,9 +10,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -99,10 +99,15 @@ class SupportActionsMixin(admin.ModelAdmin):
     def support_action_view(
         self, request: HttpRequest, object_id: str, action_name: str
     ) -> HttpResponse:
-        obj = get_object_or_404(self.model, pk=object_id)
+        # A malformed id (``abc``) or an unknown action is a page that does not exist.
+        try:
+            pk = self.model._meta.pk.to_python(object_id)
+        except ValidationError:
+            raise Http404 from None
+        obj = get_object_or_404(self.model, pk=pk)
         action = next((a for a in self.support_actions if a.name == action_name), None)
         if action is None:
-            raise PermissionDenied
+            raise Http404
         if not request.user.has_perm(action.permission) or not self.has_view_permission(
             request, obj
         ):

@@ -1,5 +1,6 @@
-"""Security headers for every response (the admin keeps Django's own inline-free defaults), and
-the refusal of NUL characters in any request."""
+"""Security headers for every response (the admin keeps Django's own inline-free defaults), no
+storing of signed-in pages and API answers in caches, and the refusal of NUL characters in any
+request."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 from remit.core.validation import NUL, holds_nul
 
@@ -33,6 +35,13 @@ def security_headers(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
         if not request.path.startswith("/admin/"):
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # A signed-in person's pages and every API answer hold one account's data: no shared
+        # cache (a proxy, the browser's back button after sign-out) may keep them.
+        signed_in = getattr(getattr(request, "user", None), "is_authenticated", False)
+        if "Cache-Control" not in response.headers and (
+            signed_in or request.path.startswith("/api/")
+        ):
+            add_never_cache_headers(response)
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )

@@ -29,6 +29,15 @@ def invoice(account):
     return buy_credits_by_invoice(account, 150)
 
 
+def test_a_malformed_id_or_an_unknown_action_is_not_found(client, as_role, invoice):
+    """Regression (issue 13 item 6): ``abc`` was a 500, an unknown action a 403."""
+    as_role("Finance")
+    assert client.get("/admin/billing/invoice/abc/support/void/").status_code == 404
+    assert client.post("/admin/billing/invoice/abc/support/void/").status_code == 404
+    assert client.get(action_url("invoice", invoice.pk, "no-such-action")).status_code == 404
+    assert client.get(action_url("invoice", 10**9, "void")).status_code == 404
+
+
 # --- void -----------------------------------------------------------------------------------
 
 

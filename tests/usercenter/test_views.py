@@ -291,3 +291,22 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(signed_in,
 
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert re.findall(r"<script(?![^>]*\bsrc=)", response.content.decode()) == []
+
+
+def test_signed_in_pages_and_api_answers_are_never_cached(client, customer, account):
+    """Regression (issue 13 item 10)."""
+    from remit.billing.actors import Actor
+    from remit.integrations.services.api_keys import api_key_create
+
+    token = api_key_create(name="b", scopes=["read"], actor=Actor.system()).token
+    for response in (
+        client.get("/api/v1/accounts", HTTP_AUTHORIZATION=f"Bearer {token}"),
+        client.get("/api/v1/accounts"),  # 401 too
+    ):
+        assert "no-store" in response["Cache-Control"]
+        assert "private" in response["Cache-Control"]
+    client.force_login(customer)
+    for name in ("usercenter:orders", "usercenter:buy", "usercenter:settings_billing"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"], name

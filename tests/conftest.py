@@ -86,6 +86,14 @@ def default_language() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Stored documents of each test in a folder of its own: file names are built from ids,
+    which two xdist workers (each with its own database) hand out alike."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def payments_test_mode(settings):  # type: ignore[no-untyped-def]
     """Card payments go to Remit's test-mode page, as in the demo: most tests pay by card.
     Tests of a deployment without a payment platform switch it off."""

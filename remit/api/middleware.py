@@ -43,6 +43,32 @@ def body_refusal(request: HttpRequest, *, limit: int, read: bool) -> HttpRespons
     return None
 
 
+def _not_an_object(request: HttpRequest) -> HttpResponse | None:
+    """422 for a JSON body that is not an object (``null``, ``123``, ``[]``): every operation
+    takes named fields, and ninja would read such a body as "no fields sent"."""
+    if request.method not in ("POST", "PUT", "PATCH") or request.content_type != "application/json":
+        return None
+    if not request.body.strip() or len(request.body) > settings.REMIT_API_MAX_BODY_BYTES:
+        return None  # no body, or one the size limit refuses
+    try:
+        document = json.loads(request.body)
+    except ValueError:
+        return None  # not JSON: the operation says so
+    if isinstance(document, dict):
+        return None
+    return HttpResponse(
+        json.dumps(
+            {
+                "code": "validation_error",
+                "message": "Invalid input.",
+                "details": {"fields": {"body": ["Send a JSON object."]}},
+            }
+        ),
+        status=422,
+        content_type="application/json",
+    )
+
+
 class ApiRequestMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -52,6 +78,8 @@ class ApiRequestMiddleware:
             return self.get_response(request)
         limit = settings.REMIT_API_MAX_BODY_BYTES
         if refusal := body_refusal(request, limit=limit, read=False):
+            return refusal
+        if refusal := _not_an_object(request):
             return refusal
         key = request.headers.get("Idempotency-Key")
         if request.method != "POST" or key is None:

@@ -62,6 +62,12 @@ def _has_control_characters(value: str, *, allow_newlines: bool) -> bool:
     )
 
 
+def _visible(text: str) -> bool:
+    """Whether ``text`` has a character a reader can see: not only spaces, zero-width or other
+    format characters (U+200B, U+2060, U+FEFF…)."""
+    return any(not unicodedata.category(char).startswith(("Z", "C")) for char in text)
+
+
 def clean_text(
     errors: FieldErrors,
     name: str,
@@ -73,7 +79,7 @@ def clean_text(
 ) -> str:
     """Strip, length-check and refuse control characters (newlines only where ``multiline``)."""
     text = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    if required and not text:
+    if required and not _visible(text):
         errors.add(name, "This field is required.")
     elif len(text) > max_length:
         errors.add(name, f"Use at most {max_length} characters (you used {len(text)}).")

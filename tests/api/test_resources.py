@@ -476,3 +476,35 @@ def test_without_a_payment_platform_a_card_order_is_refused_and_nothing_is_writt
         {"kind": "credits", "credits": 150, "payment_method": "invoice"},
     )
     assert invoiced.status_code == 201
+
+
+@pytest.mark.parametrize("body", ["null", "123", "[]", '"text"'])
+def test_a_json_body_that_is_not_an_object_is_refused(api, catalogue, body):
+    """Regression (issue 13 item 9): these were 200 with no change."""
+    account = _account(api)
+    response = api.send("patch", f"/accounts/{account['id']}", body)
+    assert response.status_code == 422
+    assert response.json() == {
+        "code": "validation_error",
+        "message": "Invalid input.",
+        "details": {"fields": {"body": ["Send a JSON object."]}},
+    }
+    assert api.post("/accounts", body).status_code == 422
+
+
+@pytest.mark.parametrize("currency", ["XXX", "XAU", "CLF", "CHF"])
+def test_an_account_currency_must_be_one_the_catalogue_prices(api, catalogue, currency):
+    """Regression (issue 13 item 9): XXX, XAU and CLF were accepted."""
+    response = api.post("/accounts", {"name": "Acme", "currency": currency})
+    assert response.status_code == 422
+    assert response.json()["details"]["fields"]["currency"] == [
+        f"Nothing is sold in {currency}; use one of: EUR, JPY, USD."
+    ]
+    assert api.post("/accounts", {"name": "Acme", "currency": "EUR"}).status_code == 201
+
+
+@pytest.mark.parametrize("name", ["\u200b\u200b", " \u2060 ", "\ufeff"])
+def test_a_name_of_only_invisible_characters_is_refused(api, catalogue, name):
+    response = api.post("/accounts", {"name": name})
+    assert response.status_code == 422
+    assert response.json()["details"]["fields"]["name"] == ["This field is required."]

@@ -241,11 +241,22 @@ def test_someone_who_already_has_a_password_is_invited_to_sign_in(
 def test_the_public_url_setting_wins_over_the_requests_address(
     account, settings, mailoutbox, run_tasks, django_capture_on_commit_callbacks
 ):
+    """The API was reached at an internal address; the invitation links to the public one."""
+    from django.test import Client
+
+    from remit.integrations.services.api_keys import api_key_create
+
     settings.REMIT_PUBLIC_URL = "https://billing.example.com/"
+    settings.ALLOWED_HOSTS = ["internal"]
+    token = api_key_create(name="b", scopes=["read", "write"], actor=ACTOR).token
     with django_capture_on_commit_callbacks(execute=True):
-        account_member_invite(
-            account=account, email="new@example.com", actor=ACTOR, site_url="http://internal:8000"
+        response = Client(HTTP_HOST="internal:8000").post(
+            f"/api/v1/accounts/{account.pk}/members",
+            {"email": "new@example.com"},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
         )
+    assert response.status_code == 201, response.content
     run_tasks()
     [message] = mailoutbox
     assert "https://billing.example.com/password-reset/" in message.body

@@ -15,12 +15,6 @@ import pytest
 from aiosmtpd.controller import Controller
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
 @dataclass
 class SmtpRecorder:
     """An aiosmtpd handler that keeps every accepted message; ``refuse`` makes it answer 451."""

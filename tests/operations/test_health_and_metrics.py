@@ -17,11 +17,6 @@ from tests.billing.helpers import buy_credits_by_invoice
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
 def _alive() -> None:
     worker_heartbeat(name=worker_name(), queues=["documents"], started_at=timezone.now())
 

@@ -12,6 +12,13 @@ class PlanOffer:
     monthly_price_minor: int
 
 
+def catalogue_currencies() -> set[str]:
+    """Every currency the catalogue prices credits or a plan in."""
+    return set(CreditPrice.objects.values_list("currency", flat=True)) | set(
+        PlanPrice.objects.values_list("currency", flat=True)
+    )
+
+
 def credit_unit_price_minor(*, currency: str) -> int | None:
     price = CreditPrice.objects.filter(currency=currency).first()
     return None if price is None else price.unit_price_minor

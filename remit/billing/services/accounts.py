@@ -17,6 +17,7 @@ from remit.billing.actors import Actor
 from remit.billing.locks import account_lock
 from remit.billing.models import Account, Membership
 from remit.billing.selectors.accounts import user_get_by_email
+from remit.billing.selectors.catalogue import catalogue_currencies
 from remit.billing.services.audit import audit_record
 from remit.billing.services.validation import REASON_MAX_LENGTH, FieldErrors, clean_text
 from remit.core.dates import validate_time_zone
@@ -112,8 +113,14 @@ def account_create(
         time_zone=time_zone,
     )
     code = (currency or settings.REMIT_DEFAULT_CURRENCY).upper()
+    # Only what can be sold: a currency the catalogue prices (or the default before it has any).
+    sold = catalogue_currencies() or {settings.REMIT_DEFAULT_CURRENCY}
     if not currency_is_known(code):
         errors.add("currency", "Use an ISO 4217 currency code such as USD or EUR.")
+    elif code not in sold:
+        errors.add(
+            "currency", f"Nothing is sold in {code}; use one of: {', '.join(sorted(sold))}."
+        )
     errors.raise_if_any()
     if _external_id_taken(fields["external_id"]):
         raise ValidationFailed(_EXTERNAL_ID_TAKEN)

@@ -36,7 +36,7 @@ def _options(account: Account) -> dict[str, object]:
 
 
 @pytest.mark.django_db
-def test_account_create_stores_cleaned_values_and_audits(system_actor):
+def test_account_create_stores_cleaned_values_and_audits(system_actor, catalogue):
     # When an account is created with loosely typed input
     account = account_create(
         name="  Acme GmbH  ", currency="eur", language="de", actor=system_actor

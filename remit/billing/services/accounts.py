@@ -118,9 +118,7 @@ def account_create(
     if not currency_is_known(code):
         errors.add("currency", "Use an ISO 4217 currency code such as USD or EUR.")
     elif code not in sold:
-        errors.add(
-            "currency", f"Nothing is sold in {code}; use one of: {', '.join(sorted(sold))}."
-        )
+        errors.add("currency", f"Nothing is sold in {code}; use one of: {', '.join(sorted(sold))}.")
     errors.raise_if_any()
     if _external_id_taken(fields["external_id"]):
         raise ValidationFailed(_EXTERNAL_ID_TAKEN)

@@ -18,6 +18,7 @@ all of it is idempotent. ``--once`` sweeps, runs what the queues hold, then exit
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -34,6 +35,8 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 from rq.job import Job as RQJob
 from rq.queue import Queue as RQQueue
+from rq.scheduler import RQScheduler
+from rq.scheduler import run as rq_scheduler_run
 from rq.worker import SimpleWorker
 
 from remit.documents.services.recovery import documents_recover
@@ -139,6 +142,26 @@ def database_worker_run(
         time.sleep(max(0.0, min(interval, sweep.seconds_left())))
 
 
+class ThreadScheduler(RQScheduler):
+    """RQ's scheduler (moves delayed jobs into their queue when due) in a thread of the worker
+    instead of a forked process: it dies with the worker even when the worker is killed with
+    SIGKILL, where RQ's scheduler process would live on, orphaned, holding the queues' scheduler
+    locks. It uses a connection of its own."""
+
+    def _install_signal_handlers(self) -> None:
+        """The worker's handlers stop it (a thread cannot install handlers)."""
+
+    def start(self) -> threading.Thread:
+        self._status = self.Status.STARTED
+        self._connection = None  # connect anew: redis connections are not shared by threads
+        thread = threading.Thread(
+            target=rq_scheduler_run, args=(self,), name="rq-scheduler", daemon=True
+        )
+        self._process = thread  # type: ignore[assignment]
+        thread.start()
+        return thread
+
+
 class SweepingRQWorker(SimpleWorker):
     """RQ's in-process worker (one warm Typst compiler and database connection per process, as
     with the database queue) with the recovery sweep among its maintenance work. RQ checks its
@@ -146,6 +169,7 @@ class SweepingRQWorker(SimpleWorker):
 
     def __init__(self, *args: Any, sweep: RecoverySweep, **kwargs: Any) -> None:
         self.sweep = sweep
+        self.scheduler_runs_once = False
         super().__init__(*args, **kwargs)
 
     @property
@@ -157,10 +181,55 @@ class SweepingRQWorker(SimpleWorker):
             super().run_maintenance_tasks()
         if self.sweep.due():
             self.sweep.run()
+            self.scheduler_take_over()
+
+    def scheduler_take_over(self) -> None:
+        """Take the scheduler locks a stopped scheduler held (a worker killed with SIGKILL keeps
+        them for a minute) at every sweep, rather than at RQ's ten-minute maintenance, so delayed
+        retries never wait long for a scheduler."""
+        if self.scheduler is None or self.scheduler_runs_once:
+            return
+        thread = self.scheduler._process
+        if not (isinstance(thread, threading.Thread) and thread.is_alive()):
+            self.scheduler.acquire_locks(auto_start=True)
 
     @property
     def dequeue_timeout(self) -> int:
         return RQ_IDLE_POLL_SECONDS
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = "",
+        log_format: str = "",
+    ) -> None:
+        # As RQ's own, with the scheduler in a thread. One scheduler per queue holds the queue's
+        # lock in Redis; the others stand by and take over when it stops.
+        self.scheduler_runs_once = burst
+        self.scheduler = ThreadScheduler(
+            self.queues, connection=self.connection, serializer=self.serializer
+        )
+        self.scheduler.acquire_locks()
+        if not self.scheduler.acquired_locks:
+            return
+        if burst:
+            try:
+                self.scheduler.register_birth()
+                self.scheduler.enqueue_scheduled_jobs()
+            finally:
+                self.scheduler.release_locks()
+                self.scheduler.register_death()
+        else:
+            self.scheduler.start()
+
+    def stop_scheduler(self) -> None:
+        if self.scheduler is None:
+            return
+        self.scheduler.request_stop()
+        thread = self.scheduler._process
+        if isinstance(thread, threading.Thread):
+            thread.join(timeout=self.scheduler.interval + 5)
 
     def execute_job(self, job: RQJob, queue: RQQueue) -> None:
         # As django-tasks-db's worker does: a connection the database dropped between two jobs
@@ -185,7 +254,7 @@ def rq_worker_run(*, queues: list[str], sweep: RecoverySweep, once: bool) -> Non
         sweep=sweep,
     )
     # The scheduler moves delayed jobs (email and webhook retries, `run_after`) into their
-    # queue when due; one worker per queue holds its lock, the others stand by.
+    # queue when due.
     worker.work(burst=once, with_scheduler=True)
 
 

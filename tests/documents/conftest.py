@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import os
 import signal
 import socket
 import threading
@@ -13,9 +14,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage as ParsedEmail
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.db import connection
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +53,7 @@ class SmtpRecorder:
         return "250 OK"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -58,7 +63,7 @@ def _free_port() -> int:
 def smtp_server(settings) -> Iterator[SmtpRecorder]:
     """A real SMTP server on 127.0.0.1; Django is pointed at it over a real connection."""
     recorder = SmtpRecorder()
-    port = _free_port()
+    port = free_port()
     controller = Controller(
         recorder, hostname="127.0.0.1", port=port, loop=asyncio.new_event_loop()
     )
@@ -236,3 +241,38 @@ def before_render(monkeypatch):
         monkeypatch.setattr(archive, "document_render", render)
 
     return install
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL, so a subprocess uses the same committed rows."""
+    database = connection.settings_dict
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(database['NAME']).resolve()}"
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        user = quote(database["USER"] or "", safe="")
+        password = f":{quote(database['PASSWORD'], safe='')}" if database["PASSWORD"] else ""
+        host = database["HOST"] or "localhost"
+        port = database["PORT"] or 5432
+        return f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"
+    raise AssertionError(f"no DATABASE_URL for {database['ENGINE']}")
+
+
+@pytest.fixture
+def worker_env(smtp_server, media_root, task_backend) -> dict[str, str]:
+    """The environment of a real worker process, pointed at this test's database, task
+    backend, media folder and SMTP server."""
+    env = dict(os.environ)
+    env.update(
+        **task_backend.env,
+        DJANGO_SETTINGS_MODULE="remit.settings",
+        DATABASE_URL=database_url(),
+        REMIT_MEDIA_ROOT=str(media_root),
+        REMIT_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        REMIT_EMAIL_HOST="127.0.0.1",
+        REMIT_EMAIL_PORT=str(settings.EMAIL_PORT),
+        REMIT_EMAIL_USE_TLS="false",
+        REMIT_EMAIL_USER="",
+        REMIT_EMAIL_PASSWORD="",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(settings.BASE_DIR), env.get("PYTHONPATH")])),
+    )
+    return env

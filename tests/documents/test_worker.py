@@ -14,17 +14,14 @@ worker A claimed is never run again; what finishes the work is ``remit_worker``'
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_tasks import TaskResultStatus
 
 from remit.documents.models import ArchiveEntry, Document, EmailMessage
@@ -39,41 +36,6 @@ MARKER_TIMEOUT = 30
 WORKER_TIMEOUT = 60
 STORE_TASK = "remit.documents.tasks.document_store_task"
 EMAIL_TASK = "remit.documents.tasks.email_send_task"
-
-
-def _database_url() -> str:
-    """The test database as a DATABASE_URL, so a subprocess uses the same committed rows."""
-    database = connection.settings_dict
-    if database["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{Path(database['NAME']).resolve()}"
-    if database["ENGINE"] == "django.db.backends.postgresql":
-        user = quote(database["USER"] or "", safe="")
-        password = f":{quote(database['PASSWORD'], safe='')}" if database["PASSWORD"] else ""
-        host = database["HOST"] or "localhost"
-        port = database["PORT"] or 5432
-        return f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"
-    raise AssertionError(f"no DATABASE_URL for {database['ENGINE']}")
-
-
-@pytest.fixture
-def worker_env(smtp_server, media_root, task_backend) -> dict[str, str]:
-    """The environment of a real worker process, pointed at this test's database, task
-    backend, media folder and SMTP server."""
-    env = dict(os.environ)
-    env.update(
-        **task_backend.env,
-        DJANGO_SETTINGS_MODULE="remit.settings",
-        DATABASE_URL=_database_url(),
-        REMIT_MEDIA_ROOT=str(media_root),
-        REMIT_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        REMIT_EMAIL_HOST="127.0.0.1",
-        REMIT_EMAIL_PORT=str(settings.EMAIL_PORT),
-        REMIT_EMAIL_USE_TLS="false",
-        REMIT_EMAIL_USER="",
-        REMIT_EMAIL_PASSWORD="",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(settings.BASE_DIR), env.get("PYTHONPATH")])),
-    )
-    return env
 
 
 def _start_hanging_worker(

@@ -205,3 +205,45 @@ def test_the_recovery_sweep_runs_on_schedule_while_a_queue_holds_thousands_of_ta
     assert ready[-1] > 0, f"the queue was drained before the sweeps: {ready}"
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert all(SWEEP_SECONDS <= gap <= SWEEP_SECONDS + SWEEP_LATENESS for gap in gaps), gaps
+
+
+def test_a_refused_email_is_retried_when_its_delayed_task_falls_due(
+    task_backend, account, smtp_server, worker_env, tmp_path
+):
+    from tests.documents.quick_retry_worker import QUICK_FIRST_RETRY
+
+    # Given a mail server that refuses the first attempt, and a worker retrying after 3 s (a
+    # task with run_after: on RQ its scheduler must move the job into the queue when due)
+    smtp_server.refuse = 1
+    log = tmp_path / "worker.log"
+    worker = _start(
+        [
+            sys.executable,
+            "-m",
+            "tests.documents.quick_retry_worker",
+            "--queues",
+            "documents,emails",
+        ],
+        worker_env,
+        log,
+    )
+    try:
+        _wait_until_ready(worker, log)
+        # When an invoice is issued
+        issued_at = time.monotonic()
+        invoice = buy_credits_by_invoice(account, credits=120)
+        deadline = issued_at + 30
+        while not smtp_server.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        _stop([worker])
+
+    # Then the refused email is sent by its retry, once, after the delay and not much later
+    output = log.read_text(errors="replace")
+    [message] = smtp_server.messages
+    assert message["Subject"].startswith(f"Invoice {invoice.number}")
+    took = smtp_server.arrived_at[0] - issued_at
+    delay = QUICK_FIRST_RETRY.total_seconds()
+    assert delay <= took <= delay + 4, f"{took:.2f} s:\n{output}"
+    email = EmailMessage.objects.get(document__invoice=invoice)
+    assert (email.status, email.attempts) == (EmailMessage.Status.SENT, 2)

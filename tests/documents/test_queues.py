@@ -163,7 +163,9 @@ def test_the_recovery_sweep_runs_on_schedule_while_a_queue_holds_thousands_of_ta
         cwd=settings.BASE_DIR,
         env=worker_env,
         capture_output=True,
-        timeout=120,
+        # A round on a nearly empty queue takes seconds (RQ's command listener once held every
+        # --once exit for a minute).
+        timeout=30,
         check=False,
     )
     assert once.returncode == 0, once.stderr
@@ -235,6 +237,9 @@ def test_a_refused_email_is_retried_when_its_delayed_task_falls_due(
         deadline = issued_at + 30
         while not smtp_server.messages and time.monotonic() < deadline:
             time.sleep(0.05)
+        # and an idle worker asked to stop stops promptly
+        worker.terminate()
+        assert worker.wait(timeout=5) == 0
     finally:
         _stop([worker])
 

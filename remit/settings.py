@@ -188,12 +188,34 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Background work has one queue per concern, in the order a worker serving several takes them:
+# what the customer is waiting for (the stored PDF, then its email) before webhook traffic, so
+# failing or slow receivers never delay an invoice email (README, "Workers and queues").
+TASK_QUEUES = ["documents", "emails", "webhooks", "default"]
+# "database" (embedded default, django-tasks-db) or "rq" (Redis + RQ for production); any other
+# value is a backend class path.
+TASK_BACKEND_ALIASES = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+}
+_task_backend = env_str("REMIT_TASK_BACKEND", "database")
 TASKS = {
     "default": {
-        "BACKEND": env_str("REMIT_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        "BACKEND": TASK_BACKEND_ALIASES.get(_task_backend, _task_backend),
+        "QUEUES": TASK_QUEUES,
     }
 }
+# One RQ queue per pipeline queue, all on one Redis. Read even with the database backend, so a
+# process can be pointed at RQ by a settings override (the tests do).
+REDIS_URL = env_str("REMIT_REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {
+    # A job that runs longer than DEFAULT_TIMEOUT seconds is stopped and fails (a batch of
+    # documents takes seconds; a webhook attempt at most a few times SEND_TIMEOUT).
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}
+    for name in TASK_QUEUES
+}
+if TASKS["default"]["BACKEND"] == TASK_BACKEND_ALIASES["rq"]:
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 # With REMIT_EMAIL_HOST set, mail goes out over SMTP; without it (the embedded default) each
 # message is written as a file to var/emails so nothing is lost and it can be inspected.

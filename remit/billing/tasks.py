@@ -7,6 +7,6 @@ from django_tasks import task
 from remit.billing.services.invitations import member_invitation_send
 
 
-@task()
+@task(queue_name="emails")
 def member_invitation_send_task(membership_id: int, site_url: str) -> None:
     member_invitation_send(membership_id=membership_id, site_url=site_url)

@@ -7,6 +7,6 @@ from django_tasks import task
 from remit.integrations.services.webhooks import webhook_deliver
 
 
-@task()
+@task(queue_name="webhooks")
 def webhook_deliver_task(delivery_id: int) -> None:
     webhook_deliver(delivery_id=delivery_id)

@@ -1,6 +1,6 @@
-"""`make run`'s supervisor (remit_serve): the web server does not depend on the worker. A killed
-worker is announced and started again after a pause; the web server keeps answering meanwhile;
-SIGTERM stops both."""
+"""`make run`'s supervisor (remit_serve): the web server does not depend on its workers (one for
+documents and emails, one for webhooks). A killed worker is announced and started again after a
+pause; the other worker and the web server go on meanwhile; SIGTERM stops everything."""
 
 from __future__ import annotations
 
@@ -94,20 +94,29 @@ def test_a_killed_worker_is_restarted_and_the_web_server_keeps_answering(tmp_pat
     )
     lines = _Lines(serve)
     try:
-        first = int(lines.wait_for(r"Background worker started \(pid (\d+)\)")[1])
+        started = {}
+        for _ in range(2):
+            found = lines.wait_for(r"Background worker ([a-z,]+) started \(pid (\d+)\)")
+            started[found[1]] = int(found[2])
+        assert sorted(started) == ["documents,emails", "webhooks,default"]
         deadline = time.monotonic() + 60
         while _health(port) != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _health(port) == 200
 
-        # When the worker is killed
-        os.kill(first, signal.SIGKILL)
+        # When the customer-facing worker is killed
+        os.kill(started["documents,emails"], signal.SIGKILL)
 
-        # Then it is announced, the web server goes on, and a new worker starts after a pause
-        lines.wait_for(r"The background worker stopped \(exit code -9\); the web server goes on")
+        # Then it is announced, the web server and the webhook worker go on, and a new
+        # documents worker starts after a pause
+        lines.wait_for(
+            r"The background worker documents,emails stopped \(exit code -9\); "
+            r"the web server goes on; restarting it in 1 s"
+        )
         assert _health(port) == 200
-        second = int(lines.wait_for(r"Background worker started \(pid (\d+)\)")[1])
-        assert second != first
+        found = lines.wait_for(r"Background worker documents,emails started \(pid (\d+)\)")
+        assert int(found[1]) != started["documents,emails"]
+        os.kill(started["webhooks,default"], 0)  # still running: raises if it is gone
         assert serve.poll() is None
         assert _health(port) == 200
     finally:

@@ -1,5 +1,5 @@
 """The whole path: issuing an invoice queues its PDF and email; the worker renders, stores,
-chains and sends it, once."""
+chains and sends it, once; on the database queue and on Redis + RQ."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_issued_invoice_is_rendered_stored_chained_and_emailed_by_the_worker(
-    account, smtp_server, run_tasks, django_capture_on_commit_callbacks
+    task_backend, account, smtp_server, run_tasks, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         invoice = buy_credits_by_invoice(account, credits=120, po_number="PO-55")
     document = Document.objects.get(invoice=invoice)
     assert document.status == Document.Status.PENDING
 
-    run_tasks()  # stores the document, which enqueues the email
-    run_tasks()  # sends it
+    assert task_backend.statuses("remit.documents.tasks.document_store_task") == ["READY"]
+    # Stores the document, which enqueues the email, then sends it.
+    assert run_tasks() == 2
 
     document.refresh_from_db()
     content = document_open(document)
@@ -41,5 +42,5 @@ def test_an_issued_invoice_is_rendered_stored_chained_and_emailed_by_the_worker(
     assert attachment.get_filename() == f"{invoice.number}.pdf"
     assert attachment.get_content() == content
 
-    run_tasks()  # nothing left: no second email
+    assert run_tasks() == 0  # nothing left: no second email
     assert len(smtp_server.messages) == 1

@@ -1,30 +1,28 @@
-"""A worker killed in the middle of storing a document (issue 3).
+"""A worker killed in the middle of storing a document (issue 3), on the database queue and on
+Redis + RQ.
 
 Real processes against the real (committed) test database and a real SMTP server: worker A is
 started, hangs while writing the PDF and is killed with SIGKILL; worker B is then run as
 ``manage.py remit_worker --once``, exactly as an operator restarts the worker. The document must
 be stored once, chained once and emailed once, and no half-written file may remain.
 
-django-tasks-db never hands a RUNNING task to another worker, so the task worker A claimed stays
-RUNNING for ever; what finishes the work is ``remit_worker``'s recovery sweep.
+Neither backend hands a RUNNING task to another worker (django-tasks-db never does; RQ keeps a
+killed worker's job "started" until its heartbeat expires, then calls it failed), so the task
+worker A claimed is never run again; what finishes the work is ``remit_worker``'s recovery sweep.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from remit.documents.models import ArchiveEntry, Document, EmailMessage
 from remit.documents.services.archive import archive_verify
@@ -38,40 +36,6 @@ MARKER_TIMEOUT = 30
 WORKER_TIMEOUT = 60
 STORE_TASK = "remit.documents.tasks.document_store_task"
 EMAIL_TASK = "remit.documents.tasks.email_send_task"
-
-
-def _database_url() -> str:
-    """The test database as a DATABASE_URL, so a subprocess uses the same committed rows."""
-    database = connection.settings_dict
-    if database["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{Path(database['NAME']).resolve()}"
-    if database["ENGINE"] == "django.db.backends.postgresql":
-        user = quote(database["USER"] or "", safe="")
-        password = f":{quote(database['PASSWORD'], safe='')}" if database["PASSWORD"] else ""
-        host = database["HOST"] or "localhost"
-        port = database["PORT"] or 5432
-        return f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"
-    raise AssertionError(f"no DATABASE_URL for {database['ENGINE']}")
-
-
-@pytest.fixture
-def worker_env(smtp_server, media_root) -> dict[str, str]:
-    """The environment of a real worker process, pointed at this test's database, media
-    folder and SMTP server."""
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="remit.settings",
-        DATABASE_URL=_database_url(),
-        REMIT_MEDIA_ROOT=str(media_root),
-        REMIT_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        REMIT_EMAIL_HOST="127.0.0.1",
-        REMIT_EMAIL_PORT=str(settings.EMAIL_PORT),
-        REMIT_EMAIL_USE_TLS="false",
-        REMIT_EMAIL_USER="",
-        REMIT_EMAIL_PASSWORD="",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(settings.BASE_DIR), env.get("PYTHONPATH")])),
-    )
-    return env
 
 
 def _start_hanging_worker(
@@ -120,14 +84,11 @@ def _run_worker_once(env: dict[str, str]) -> str:
     return result.stdout
 
 
-def _task_statuses(task_path: str) -> list[str]:
-    return sorted(DBTaskResult.objects.filter(task_path=task_path).values_list("status", flat=True))
-
-
 @pytest.mark.parametrize("crash_in", ["task", "startup_sweep"])
 def test_a_worker_killed_while_writing_the_pdf_leaves_work_that_a_restart_completes_once(
-    crash_in, account, smtp_server, media_root, worker_env, tmp_path
+    crash_in, task_backend, account, smtp_server, media_root, worker_env, tmp_path
 ):
+    _task_statuses = task_backend.statuses
     markers = tmp_path / "markers"
     markers.mkdir()
     worker_a: subprocess.Popen[bytes] | None = None

@@ -106,12 +106,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "remit.settings"}
+        # The web processes' request metrics are added up across them (remit.gunicorn_config).
+        env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(settings.VAR_DIR) / "prometheus"))
         bind = f"{options['host']}:{options['port']}"
         web = subprocess.Popen(  # noqa: S603
             [
                 sys.executable, "-m", "gunicorn", "remit.wsgi:application",
+                "--config", "python:remit.gunicorn_config",
                 "--bind", bind, "--workers", str(options["web_workers"]),
-                "--access-logfile", "-",
             ],
             env=env,
         )  # fmt: skip

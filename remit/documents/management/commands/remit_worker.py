@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import close_old_connections
 from django.db.utils import OperationalError
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db.backend import DatabaseBackend
@@ -41,12 +42,20 @@ from rq.worker import SimpleWorker
 
 from remit.documents.services.recovery import documents_recover
 from remit.integrations.services.webhooks import webhooks_recover
+from remit.operations.services import (
+    operations_prune,
+    worker_heartbeat,
+    worker_name,
+    worker_stopped,
+)
 
 logger = logging.getLogger(__name__)
 
 # Work older than this when a periodic sweep finds it was left by a worker that died (a live
 # worker finishes a task in seconds); the start-up sweep takes everything pending.
 LEFT_BEHIND_AFTER = timedelta(minutes=2)
+# How often a worker removes finished work past its retention (remit_prune).
+PRUNE_EVERY = 3600.0
 # Longest wait on an empty RQ queue before the sweep's schedule is checked again.
 RQ_IDLE_POLL_SECONDS = 1
 
@@ -63,6 +72,11 @@ class RecoverySweep:
         self.stdout = stdout
         self.ready_message = f"Worker ready: {backend} backend, queues {','.join(queues)}."
         self.last_finished: float | None = None
+        # The heartbeat /health and /metrics read (written every sweep), and the hourly prune.
+        self.queues = queues
+        self.name = worker_name()
+        self.started_at = timezone.now()
+        self.last_pruned: float | None = None
 
     def due(self) -> bool:
         return self.last_finished is None or time.monotonic() - self.last_finished >= self.every
@@ -81,6 +95,12 @@ class RecoverySweep:
                 found.update(documents_recover(older_than=older_than))
             if self.recovers_webhooks:
                 found["webhooks"] = webhooks_recover(older_than=older_than)
+            worker_heartbeat(name=self.name, queues=self.queues, started_at=self.started_at)
+            if self.last_pruned is None or time.monotonic() - self.last_pruned >= PRUNE_EVERY:
+                self.last_pruned = time.monotonic()
+                pruned = operations_prune()
+                if any(pruned.values()):
+                    self.stdout.write(f"Pruned: {pruned}")
         except Exception:  # the queues must be served whatever the sweep hit
             logger.exception("Recovery sweep failed")
         else:
@@ -90,6 +110,12 @@ class RecoverySweep:
             self.last_finished = time.monotonic()
         if first:
             self.stdout.write(self.ready_message)
+
+    def stopped(self) -> None:
+        try:
+            worker_stopped(name=self.name)
+        except Exception:  # stopping must not fail on a database that went away
+            logger.exception("Removing the heartbeat of %s failed", self.name)
 
 
 class DatabaseQueueWorker(DatabaseWorker):
@@ -301,13 +327,16 @@ class Command(BaseCommand):
             sweep = RecoverySweep(
                 queues=queues, every=options["sweep"], stdout=self.stdout, backend="database"
             )
-            database_worker_run(
-                queues=queues,
-                sweep=sweep,
-                once=options["once"],
-                interval=options["interval"],
-                backend_name=options["backend"],
-            )
+            try:
+                database_worker_run(
+                    queues=queues,
+                    sweep=sweep,
+                    once=options["once"],
+                    interval=options["interval"],
+                    backend_name=options["backend"],
+                )
+            finally:
+                sweep.stopped()
             return
         from django_tasks_rq import RQBackend
 
@@ -315,6 +344,9 @@ class Command(BaseCommand):
             sweep = RecoverySweep(
                 queues=queues, every=options["sweep"], stdout=self.stdout, backend="rq"
             )
-            rq_worker_run(queues=queues, sweep=sweep, once=options["once"])
+            try:
+                rq_worker_run(queues=queues, sweep=sweep, once=options["once"])
+            finally:
+                sweep.stopped()
             return
         raise CommandError(f"remit_worker cannot run tasks of {type(backend).__name__}.")

@@ -66,7 +66,7 @@ def _task_queue_depths() -> dict[str, int]:
 
 
 def pipeline_state() -> PipelineState:
-    """Everything /metrics reports, in six queries."""
+    """Everything /metrics reports, in five queries."""
     now = timezone.now()
     documents = Document.objects.aggregate(
         pending=Count("id", filter=Q(status=Document.Status.PENDING)),

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from remit.integrations.models import (
     ApiRequestCount,
@@ -60,9 +62,6 @@ def operations_prune(*, now: datetime | None = None) -> dict[str, int]:
     kind went. Safe to run from several workers at once and as often as wanted."""
     now = now or timezone.now()
     retention = settings.REMIT_RETENTION
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
     finished = [TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
     pruned = {
         "task_results": _delete_in_batches(
